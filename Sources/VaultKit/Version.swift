@@ -1,0 +1,2 @@
+/// The version of vault and VaultKit.
+public let vaultVersion = "0.1.0"
