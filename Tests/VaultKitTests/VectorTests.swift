@@ -39,7 +39,7 @@ final class VectorTests: XCTestCase {
     func testBlobs() throws {
         let cases = try XCTUnwrap(try TestData.json("blobs.json")["cases"] as? [[String: Any]])
         XCTAssertGreaterThan(cases.count, 50)
-        var opened = 0
+        var openedCount = 0
         for c in cases {
             let name = c["name"] as! String
             let pair = keyPair(c["secret_key_hex"] as! String)
@@ -51,7 +51,7 @@ final class VectorTests: XCTestCase {
             case .success(let opened):
                 XCTAssertEqual(expect, "ok", "\(name): opened, expected \(expect)")
                 guard expect == "ok" else { continue }
-                opened += 1
+                openedCount += 1
                 var expected = c["payload"] as! [String: Any]
                 if let stored = c["stored_client_id"] as? String {
                     guard case .exactOnline(let creds) = opened.payload.credentials else { XCTFail(name); continue }
@@ -66,7 +66,7 @@ final class VectorTests: XCTestCase {
                 XCTAssertEqual(error.className, expect, "\(name): \(error)")
             }
         }
-        XCTAssertEqual(opened, cases.filter { $0["expect"] as? String == "ok" }.count)
+        XCTAssertEqual(openedCount, cases.filter { $0["expect"] as? String == "ok" }.count)
     }
 
     func testRequests() throws {

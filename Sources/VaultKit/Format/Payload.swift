@@ -132,4 +132,13 @@ public enum PayloadError: Error, Equatable, Sendable {
     case tooLarge(size: Int)
     /// Secret memory could not be allocated.
     case outOfMemory
+
+    /// The key this error names, if it names one.
+    public var key: String? {
+        switch self {
+        case .field(let key, _): key
+        case .json(.rule(let key, _)): key
+        default: nil
+        }
+    }
 }
