@@ -17,6 +17,9 @@ let package = Package(
         ),
         .target(name: "VaultKit", dependencies: ["CSodium"]),
         .executableTarget(name: "vault", dependencies: ["VaultKit"]),
+        // Fuzzing (scripts/fuzz): a normal build replays a corpus; a -sanitize=fuzzer build fuzzes.
+        .target(name: "CFuzzDriver"),
+        .executableTarget(name: "vault-fuzz", dependencies: ["VaultKit", "CFuzzDriver"]),
         .testTarget(
             name: "VaultKitTests",
             dependencies: ["VaultKit"],
