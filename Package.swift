@@ -8,6 +8,9 @@ let package = Package(
         .executable(name: "vault", targets: ["vault"]),
         .library(name: "VaultKit", targets: ["VaultKit"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
     targets: [
         // The system's libsodium, found through pkg-config; nothing is vendored.
         .systemLibrary(
@@ -16,11 +19,25 @@ let package = Package(
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
         .target(name: "VaultKit", dependencies: ["CSodium"]),
-        .executableTarget(name: "vault", dependencies: ["VaultKit"]),
+        // The few process and terminal calls Glibc does not import (prctl).
+        .target(name: "CVaultSys"),
+        .executableTarget(
+            name: "vault",
+            dependencies: [
+                "VaultKit", "CVaultSys",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(
             name: "VaultKitTests",
             dependencies: ["VaultKit"],
             exclude: ["Vectors", "Interop"]
+        ),
+        // Runs the built `vault` binary as a user would; depends on it so it is built first.
+        .testTarget(
+            name: "VaultCLITests",
+            dependencies: ["vault"],
+            exclude: ["Scripts"]
         ),
     ]
 )
