@@ -36,7 +36,7 @@ let package = Package(
         // Runs the built `vault` binary as a user would; depends on it so it is built first.
         .testTarget(
             name: "VaultCLITests",
-            dependencies: ["vault"],
+            dependencies: ["vault", "VaultKit"],
             exclude: ["Scripts"]
         ),
     ]

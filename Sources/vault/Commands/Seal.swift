@@ -76,6 +76,8 @@ struct Seal: VaultCommand {
     mutating func execute(_ context: Context) throws {
         // Everything given on the command line is checked before anything is read or asked.
         let options = try SealOptions(self)
+        // Refuse an existing output file now, not after the customer has typed everything.
+        if let output = options.output { try OutputFile.refuseExisting(output, force: options.force) }
         let target = try target(options)
         var fields = try options.input.map { try CredentialsInput.read($0, type: options.type) } ?? CredentialsInput.Fields(type: options.type)
         try fields.merge(options)
@@ -87,9 +89,6 @@ struct Seal: VaultCommand {
             }
         } else if let terminal {
             try SealPrompts.confirmFingerprint(target.key.fingerprint, on: terminal)
-        } else {
-            Console.warning("the recipient's fingerprint was not checked")
-            Console.hint("add --expect-fingerprint with the fingerprint from the integrator's manual")
         }
 
         var label = options.label ?? target.label
@@ -116,6 +115,10 @@ struct Seal: VaultCommand {
         } else {
             Console.out(text)
         }
+        if options.expectedFingerprint == nil && terminal == nil {
+            Console.warning("the recipient's fingerprint was not checked")
+            Console.hint("next time add --expect-fingerprint with the fingerprint from the integrator's manual")
+        }
         Console.hint("sealed for \(target.key.fingerprint.canonical); the integrator can open it until \(payload.expires.text)")
         Console.hint(options.output.map { "e-mail the file \(Escape.quoted($0)) to your integrator; only their key opens it" }
                      ?? "e-mail the text above, BEGIN and END lines included, to your integrator; only their key opens it")
@@ -130,7 +133,7 @@ struct Seal: VaultCommand {
     }
 
     private func missing(_ what: String, option: String) -> CLIFailure {
-        CLIFailure.usage("\(what) is missing", hints: ["give it with \(option)"])
+        CLIFailure.usage("\(what) is missing (and there is no terminal to ask it on)", hints: ["give it with \(option)"])
     }
 }
 

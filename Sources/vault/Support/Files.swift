@@ -117,16 +117,29 @@ enum InputFile {
 /// the bytes go to a new temporary file in the same directory (O_EXCL), are flushed to disk,
 /// then take the final name in one step. Any failure removes the temporary file.
 enum OutputFile {
+    /// Refuses an existing `path` unless `force`: call it early, before asking anything.
+    /// - Throws: `CLIFailure` (status 1).
+    static func refuseExisting(_ path: String, force: Bool) throws {
+        var st = stat()
+        if !force && lstat(path, &st) == 0 {
+            throw CLIFailure.failed("\(Escape.quoted(path)) already exists; nothing was written",
+                                    hints: ["choose another name, or add --force to replace it"])
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard stat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+            throw CLIFailure.failed("cannot write \(Escape.quoted(path)): no such directory")
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw CLIFailure.failed("cannot write \(Escape.quoted(path)): \(Errno.text())")
+        }
+    }
+
     /// Writes `bytes` to `path` with `mode`.
     /// - Parameter force: replace an existing file (`--force`); without it an existing file is refused.
     /// - Throws: `CLIFailure` (status 1) naming the file and the cause.
     static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, force: Bool) throws {
         let shown = Escape.quoted(path)
-        var st = stat()
-        if !force && lstat(path, &st) == 0 {
-            throw CLIFailure.failed("\(shown) already exists; nothing was written",
-                                    hints: ["choose another name, or add --force to replace it"])
-        }
+        try refuseExisting(path, force: force)
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let temporary = directory + "/." + url.lastPathComponent + ".tmp-" + Handoff.newCode().prefix(12)

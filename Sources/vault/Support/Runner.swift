@@ -7,6 +7,13 @@ import Foundation
 enum Runner {
     static func main(_ arguments: [String]) -> Never {
         let args = Array(arguments.dropFirst())
+        // No command at all is a missing argument: usage on standard error, status 2.
+        if args.isEmpty {
+            Console.write(2, Array((Vault.helpMessage() + "\n").utf8))
+            Console.error("no command given")
+            Console.hint("see 'vault --help'")
+            exit(ExitStatus.usage.rawValue)
+        }
         var command: ParsableCommand
         do {
             command = try Vault.parseAsRoot(args)
