@@ -56,6 +56,9 @@ final class AuditorTests: CLITestCase {
         let r = try run("fingerprint", pub, secretKey)
         assertFails(r, 2, "argument 2 is a secret key", "not shown")
         XCTAssertFalse(r.all.lowercased().contains("1y2ga3nwrzpq3"))
+        let e = try run("fingerprint", pub, "--expect", secretKey)
+        assertFails(e, 2, "--expect is a secret key")
+        XCTAssertFalse(e.all.lowercased().contains("1y2ga3nwrzpq3"))
     }
 
     func testFingerprintRefusals() throws {

@@ -50,6 +50,7 @@ enum KeyArgument {
     /// A fingerprint typed by a person, for `--expect` options.
     /// - Throws: `CLIFailure` status 2 (a malformed fingerprint is a usage mistake, FORMAT.md §2).
     static func expectedFingerprint(_ text: String, option: String) throws -> Fingerprint {
+        if isSecretKey(text) { throw secretKeyRefused(option) }
         do { return try Fingerprint(typed: text) } catch {
             throw Messages.failure("\(option) \(Escape.quoted(text))", error, status: .usage)
         }
