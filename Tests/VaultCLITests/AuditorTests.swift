@@ -78,6 +78,11 @@ final class AuditorTests: CLITestCase {
         XCTAssertFalse(s.all.contains("1Y2GA3"))
         try write("junk.txt", "hello\n")
         assertFails(try run("fingerprint", "junk.txt"), 1, "'junk.txt' is neither a public key file nor a text with sealed blobs")
+        let other = try KeyPair.generate().publicKey.fingerprint.canonical
+        try write("edited.pub", "# fingerprint: \(other)\n\(recipient)\n")
+        assertFails(try run("fingerprint", "edited.pub"), 1, "'edited.pub': the file states fingerprint \(other) but its key's is \(fingerprint)")
+        try write("two.pub", "\(recipient)\n\(recipient)\n")
+        assertFails(try run("fingerprint", "two.pub"), 1, "'two.pub': more than one recipient line")
     }
 
     func testInspectBlobs() throws {

@@ -93,9 +93,12 @@ struct FingerprintCommand: VaultCommand {
                 return [("\(name) (hand-off request)", try PublicKey(bytes: request.recipient).fingerprint)]
             } catch { throw Messages.failure(name, error) }
         case .other:
-            do { return [(name, try PublicKey(publicKeyFile: bytes).fingerprint)] } catch {
-                throw Messages.failure("\(name) is neither a public key file nor a text with sealed blobs", error)
+            let looksLikeKey = TextLines.split(bytes).contains { String(decoding: TextLines.clean($0), as: UTF8.self).lowercased().hasPrefix("vault1") }
+            guard looksLikeKey else {
+                throw CLIFailure.failed("\(name) is neither a public key file nor a text with sealed blobs",
+                                        hints: ["a public key file holds a line starting with vault1; a sealed blob starts with \(Armor.sealedBegin)"])
             }
+            do { return [(name, try PublicKey(publicKeyFile: bytes).fingerprint)] } catch { throw Messages.failure(name, error) }
         }
     }
 }
