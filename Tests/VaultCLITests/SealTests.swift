@@ -91,7 +91,27 @@ final class SealTests: CLITestCase {
         XCTAssertTrue(r.stderr.contains("chmod 600 creds.json"), r.stderr)
     }
 
+    func testExpiryLimitsAreAccepted() throws {
+        try writeInput()
+        for (text, seconds) in [("1h", 3600), ("365d", 365 * 86400), ("48h", 48 * 3600)] {
+            let r = try run("seal", "--to", pub, "--label", "A", "--input", "creds.json", "--expires", text)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let p = try payload(r.stdout)
+            XCTAssertEqual(p.expires.seconds - p.created.seconds, Int64(seconds), text)
+        }
+    }
+
     // MARK: refusals (status 1), nothing written
+
+    func testTooLargeIsRefusedBeforeWriting() throws {
+        let value = String(repeating: "x", count: 4000)
+        let fields = (1...5).map { #""f\#($0)":"\#(value)""# }.joined(separator: ",")
+        try writeInput("big.json", "{\(fields)}")
+        let r = try run("seal", "--to", pub, "--label", "A", "--type", "generic", "--input", "big.json", "-o", "big.vault")
+        assertFails(r, 1, "cannot seal: the sealed contents would be", "at most 16384")
+        XCTAssertFalse(r.all.contains(value))
+        XCTAssertFalse(try files().contains("big.vault"))
+    }
 
     func testFingerprintMismatchShowsBothAndWritesNothing() throws {
         try writeInput()
