@@ -29,13 +29,11 @@ final class SealTests: CLITestCase {
     }
 
     func testEveryOptionWithARecipientStringToStandardOutput() throws {
-        let json = #"{"client_id":"{\#(clientID)}","client_secret":"\#(secret)","webhook_secret":"Wh00kS3cretX"}"#
         let r = try run(["seal", "--to", recipient.uppercased(), "--expect-fingerprint", fingerprint.uppercased(),
                          "--label", "Acme BV – salarisadministratie", "--client-id", clientID, "--region", "be",
                          "--redirect-uri", "https://example.com/cb", "--app-name", "Payroll sync", "--division", "123456",
                          "--from", "Jan Jansen", "--note", "hello", "--expires", "2h", "--input", "-"],
                         stdin: #"{"client_secret":"\#(secret)","webhook_secret":"Wh00kS3cretX"}"#)
-        _ = json
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertFalse(r.stderr.contains("warning"), r.stderr)
         XCTAssertTrue(r.stderr.contains("e-mail the text above"), r.stderr)
