@@ -8,6 +8,9 @@ let package = Package(
         .executable(name: "vault", targets: ["vault"]),
         .library(name: "VaultKit", targets: ["VaultKit"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
     targets: [
         // The system's libsodium, found through pkg-config; nothing is vendored.
         .systemLibrary(
@@ -16,7 +19,15 @@ let package = Package(
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
         .target(name: "VaultKit", dependencies: ["CSodium"]),
-        .executableTarget(name: "vault", dependencies: ["VaultKit"]),
+        // The few process and terminal calls Glibc does not import (prctl).
+        .target(name: "CVaultSys"),
+        .executableTarget(
+            name: "vault",
+            dependencies: [
+                "VaultKit", "CVaultSys",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // Fuzzing (scripts/fuzz): a normal build replays a corpus; a -sanitize=fuzzer build fuzzes.
         .target(name: "CFuzzDriver"),
         .executableTarget(name: "vault-fuzz", dependencies: ["VaultKit", "CFuzzDriver"]),
@@ -24,6 +35,12 @@ let package = Package(
             name: "VaultKitTests",
             dependencies: ["VaultKit"],
             exclude: ["Vectors", "Interop"]
+        ),
+        // Runs the built `vault` binary as a user would; depends on it so it is built first.
+        .testTarget(
+            name: "VaultCLITests",
+            dependencies: ["vault", "VaultKit"],
+            exclude: ["Scripts"]
         ),
     ]
 )

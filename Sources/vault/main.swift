@@ -1,10 +1,5 @@
+// The entry point only hands the arguments to the runner, which owns parsing, exit statuses
+// and the reporting of every failure (Support/Runner.swift).
 import Foundation
-import VaultKit
 
-// The command line arrives with its own issue; until then the binary only identifies itself.
-if CommandLine.arguments.dropFirst().first == "--version" {
-    print("vault \(vaultVersion) (libsodium \(sodiumVersion))")
-} else {
-    FileHandle.standardError.write(Data("vault: error: no commands yet; only --version\n".utf8))
-    exit(2)
-}
+Runner.main(CommandLine.arguments)

@@ -1,0 +1,117 @@
+import ArgumentParser
+import VaultKit
+
+/// `vault fingerprint INPUT... [--expect FP]` (CLI.md, Auditor).
+struct FingerprintCommand: VaultCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fingerprint",
+        abstract: "Print the fingerprint of recipient keys and of the key each sealed blob is sealed to.",
+        discussion: """
+        Each INPUT is a recipient string (starting with vault1), a public key file (.pub), or a \
+        text file holding sealed blobs (an e-mail will do); - reads standard input. One line is \
+        printed per key or blob: SHA256: and 64 hex digits. No secret is needed or read; a secret \
+        key given as INPUT is refused without being shown.
+
+        With --expect, the exit status is 0 when every fingerprint matches it and 1 (showing \
+        both) when any does not.
+
+        Examples:
+          vault fingerprint integrator.pub
+          vault fingerprint acme.vault --expect 'SHA256:3F2A…'
+        """
+    )
+    static let holdsSecrets = false
+
+    @Argument(help: ArgumentHelp("Recipient strings, .pub files, or files holding sealed blobs (- for standard input).",
+                                 valueName: "input"))
+    var inputs: [String]
+
+    @Option(help: ArgumentHelp("The fingerprint every input must have (from the integrator's manual).", valueName: "fp"))
+    var expect: String?
+
+    func validate() throws {
+        if inputs.isEmpty { throw ValidationError("missing expected argument '<input> ...'") }
+    }
+
+    mutating func execute(_ context: Context) throws {
+        let expected = try expect.map { try KeyArgument.expectedFingerprint($0, option: "--expect") }
+        // Every argument is checked before anything is printed: a usage mistake prints no data.
+        for (i, input) in inputs.enumerated() {
+            if KeyArgument.isSecretKey(input) { throw KeyArgument.secretKeyRefused("argument \(i + 1)") }
+            if KeyArgument.isRecipientString(input) {
+                _ = try KeyArgument.recipient(input, option: "recipient")
+            }
+        }
+        var status = ExitStatus.ok
+        for input in inputs {
+            let found: [(what: String, fingerprint: Fingerprint)]
+            do { found = try fingerprints(of: input, status: &status) } catch let failure as CLIFailure {
+                Console.report(failure)
+                status = .failed
+                continue
+            }
+            for (what, fingerprint) in found {
+                Console.outLine(fingerprint.canonical)
+                if let expected, expected != fingerprint {
+                    Console.report(KeyArgument.mismatch(what, expected: expected, actual: fingerprint))
+                    status = .failed
+                }
+            }
+        }
+        if status != .ok { throw CLIFailure.silent(status) }
+    }
+
+    /// The fingerprints an input names, each with how to name it in a message. Blobs that
+    /// cannot be framed are reported here and set `status` to 1; the others are still returned.
+    private func fingerprints(of input: String, status: inout ExitStatus) throws -> [(String, Fingerprint)] {
+        if KeyArgument.isRecipientString(input) {
+            return [("recipient \(Escape.quoted(input))", try KeyArgument.recipient(input, option: "recipient").fingerprint)]
+        }
+        let bytes = try InputFile.readPublic(input)
+        let name = InputFile.display(input)
+        if KeyArgument.holdsSecretKey(bytes) {
+            throw CLIFailure.failed("\(name) holds a secret key; refused, and not shown",
+                                    hints: ["give the public key file (vault recipient) instead"])
+        }
+        switch TextKind.of(bytes) {
+        case .blobs:
+            var out: [(String, Fingerprint)] = []
+            var failed = false
+            for (index, block) in Handoff.inspect(bytes).enumerated() {
+                switch block.result {
+                case .success(let blob): out.append(("\(name) blob \(index + 1) (line \(block.line))", blob.recipient))
+                case .failure(let error):
+                    Console.report(Messages.failure("\(name) blob \(index + 1) (line \(block.line))", error))
+                    failed = true
+                }
+            }
+            if failed { status = .failed }
+            return out
+        case .request:
+            do {
+                let request = try HandoffRequests.read(bytes)
+                return [("\(name) (hand-off request)", try PublicKey(bytes: request.recipient).fingerprint)]
+            } catch { throw Messages.failure(name, error) }
+        case .other:
+            let looksLikeKey = TextLines.split(bytes).contains { String(decoding: TextLines.clean($0), as: UTF8.self).lowercased().hasPrefix("vault1") }
+            guard looksLikeKey else {
+                throw CLIFailure.failed("\(name) is neither a public key file nor a text with sealed blobs",
+                                        hints: ["a public key file holds a line starting with vault1; a sealed blob starts with \(Armor.sealedBegin)"])
+            }
+            do { return [(name, try PublicKey(publicKeyFile: bytes).fingerprint)] } catch { throw Messages.failure(name, error) }
+        }
+    }
+}
+
+/// What a received text holds, by its marker lines.
+enum TextKind {
+    case blobs, request, other
+
+    static func of(_ bytes: [UInt8]) -> TextKind {
+        let lines = TextLines.split(bytes).map { TextLines.clean($0) }
+        let begin = Array(Armor.sealedBegin.utf8), request = Array(HandoffRequest.begin.utf8)
+        if lines.contains(where: { $0.elementsEqual(begin) }) { return .blobs }
+        if lines.contains(where: { $0.elementsEqual(request) }) { return .request }
+        return .other
+    }
+}

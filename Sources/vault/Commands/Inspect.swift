@@ -1,0 +1,90 @@
+import ArgumentParser
+import VaultKit
+
+/// `vault inspect FILE [--json]` (CLI.md, Auditor): what a file holds, without any secret.
+struct Inspect: VaultCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a file holds without opening it: each sealed blob's format version, key fingerprint and size, or a hand-off request's fields.",
+        discussion: """
+        Needs no keystore and no secret. FILE may be a whole e-mail; - reads standard input. \
+        The exit status is 1 when any blob in the file is damaged or the file holds none. \
+        The --json fields are described in docs/JSON.md.
+
+        Examples:
+          vault inspect acme.vault
+          vault inspect --json acme.vault
+        """
+    )
+    static let holdsSecrets = false
+
+    @Argument(help: ArgumentHelp("A file holding sealed blobs or a hand-off request (- for standard input).", valueName: "file"))
+    var file: String
+
+    @Flag(help: "Print JSON (fields in docs/JSON.md).")
+    var json = false
+
+    mutating func execute(_ context: Context) throws {
+        let bytes = try InputFile.readPublic(file)
+        let name = InputFile.display(file)
+        if KeyArgument.holdsSecretKey(bytes) {
+            throw CLIFailure.failed("\(name) holds a secret key; refused, and not shown")
+        }
+        if TextKind.of(bytes) == .request {
+            let request: HandoffRequest
+            do { request = try HandoffRequests.read(bytes) } catch { throw Messages.failure(name, error) }
+            try show(request)
+            return
+        }
+        let blocks = Handoff.inspect(bytes)
+        if blocks.count == 1, case .failure(.armor(.noBlock)) = blocks[0].result {
+            throw CLIFailure.failed("\(name) holds no sealed blob and no hand-off request",
+                                    hints: ["a sealed blob starts with \(Armor.sealedBegin)"])
+        }
+        var failed = false
+        var items: [JSONOut] = [], errors: [JSONOut] = []
+        for (i, block) in blocks.enumerated() {
+            let index = i + 1
+            switch block.result {
+            case .success(let blob):
+                let size = blob.bytes.count
+                items.append(.object([("index", .int(index)), ("line", .int(block.line)), ("version", .int(Int(SealedBlob.version))),
+                                      ("fingerprint", .string(blob.recipient.canonical)), ("size", .int(size))]))
+                if !json {
+                    Console.out("blob \(index) (line \(block.line))\n  format version: \(SealedBlob.version)\n" +
+                                "  sealed to:      \(blob.recipient.canonical)\n  size:           \(size) bytes\n")
+                }
+            case .failure(let error):
+                failed = true
+                let failure = Messages.failure("\(name) blob \(index) (line \(block.line))", error)
+                Console.report(failure)
+                errors.append(.object([("index", .int(index)), ("line", .int(block.line)), ("error", .string(error.className)),
+                                       ("message", .string(Messages.open(error).text))]))
+            }
+        }
+        if json { Console.out(JSONOut.object([("kind", .string("blobs")), ("blobs", .array(items)), ("errors", .array(errors))]).text) }
+        if failed { throw CLIFailure.silent(.failed) }
+    }
+
+    private func show(_ request: HandoffRequest) throws {
+        let fingerprint: Fingerprint
+        do { fingerprint = try PublicKey(bytes: request.recipient).fingerprint } catch { throw Messages.failure("", error) }
+        let recipient = KeyText.recipient(request.recipient)
+        if json {
+            Console.out(JSONOut.object([("kind", .string("request")), ("request", .object([
+                ("recipient", .string(recipient)), ("fingerprint", .string(fingerprint.canonical)),
+                ("label", .string(request.label)), ("code", .string(request.code)), ("expires", .string(request.expires.text)),
+            ]))]).text)
+        } else {
+            // The label was written by someone else: escaped before it reaches the terminal.
+            Console.out("""
+            hand-off request
+              recipient:   \(recipient)
+              fingerprint: \(fingerprint.canonical)
+              label:       \(Escape.forTerminal(request.label))
+              code:        \(request.code)
+              expires:     \(request.expires.text)
+
+            """)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// The two standard streams. Data goes to standard output; every message goes to standard
+/// error as `vault: error: …`, `vault: warning: …` or `vault: hint: …` (CLI.md, Conventions).
+/// Unbuffered writes, so data and messages interleave in the order they were made.
+enum Console {
+    /// Writes data to standard output as is.
+    static func out(_ text: String) { write(1, Array(text.utf8)) }
+
+    /// Writes a line of data to standard output.
+    static func outLine(_ text: String) { out(text + "\n") }
+
+    /// `vault: error: …`
+    static func error(_ text: String) { emit("error", text) }
+
+    /// `vault: warning: …`
+    static func warning(_ text: String) { emit("warning", text) }
+
+    /// `vault: hint: …`
+    static func hint(_ text: String) { emit("hint", text) }
+
+    /// An indented detail line under an error: `vault:   …`
+    static func detail(_ message: String) { write(2, Array("vault:   \(message)\n".utf8)) }
+
+    /// Prints a failure: message, details, hints.
+    static func report(_ failure: CLIFailure) {
+        guard !failure.message.isEmpty else { return }
+        error(failure.message)
+        failure.details.forEach(detail)
+        failure.hints.forEach(hint)
+    }
+
+    private static func emit(_ kind: String, _ text: String) {
+        write(2, Array("vault: \(kind): \(text)\n".utf8))
+    }
+
+    /// Writes all of `bytes` to `fd`, retrying on EINTR and short writes. A broken standard
+    /// stream has nowhere to be reported, so failures end the loop silently.
+    static func write(_ fd: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                done += n
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import XCTest
+
+/// Version, help, completion scripts and usage mistakes common to every command.
+final class GeneralTests: CLITestCase {
+    func testVersion() throws {
+        let r = try run("--version")
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.hasPrefix("vault 0."), r.stdout)
+        XCTAssertTrue(r.stdout.contains("libsodium"))
+        XCTAssertEqual(r.stderr, "")
+    }
+
+    func testHelpOfEveryCommandHasAnExample() throws {
+        for command in [[], ["seal"], ["fingerprint"], ["inspect"]] {
+            let r = try run(command + ["--help"])
+            XCTAssertEqual(r.status, 0, "\(command)")
+            XCTAssertTrue(r.stdout.contains("Example"), "no example in help of \(command)")
+            XCTAssertTrue(r.stdout.contains("USAGE: vault"), r.stdout)
+            XCTAssertEqual(r.stderr, "")
+        }
+        let r = try run("help", "seal")
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.contains("--expect-fingerprint"))
+    }
+
+    func testCompletionScripts() throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let r = try run("--generate-completion-script", shell)
+            XCTAssertEqual(r.status, 0, shell)
+            XCTAssertTrue(r.stdout.contains("seal"), shell)
+            XCTAssertTrue(r.stdout.contains("fingerprint"), shell)
+        }
+    }
+
+    func testUsageMistakesExitTwoWithAHint() throws {
+        let cases: [([String], String)] = [
+            (["frobnicate"], "unexpected argument 'frobnicate'"),
+            (["seal", "--bogus"], "unknown option '--bogus'"),
+            (["seal", "--division", "x"], "'x' is invalid for '--division"),
+            (["seal", "--to"], "missing value for '--to"),
+            (["fingerprint"], "missing expected argument"),
+            (["inspect"], "missing expected argument '<file>'"),
+            (["inspect", "a", "b"], "unexpected argument 'b'"),
+            (["--generate-completion-script", "tcsh"], "tcsh"),
+        ]
+        for (args, words) in cases {
+            let r = try run(args)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stdout, "", "\(args)")
+            XCTAssertTrue(r.stderr.hasPrefix("vault: error: "), r.stderr)
+            XCTAssertTrue(r.stderr.contains(words), "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("vault: hint: see 'vault "), r.stderr)
+            // Messages are lower case and end without a period.
+            let first = r.stderr.split(separator: "\n")[0]
+            XCTAssertFalse(first.hasSuffix("."), String(first))
+        }
+    }
+
+    func testNoCommandIsAUsageMistake() throws {
+        let r = try run([])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertTrue(r.stderr.contains("SUBCOMMANDS"))
+        XCTAssertTrue(r.stderr.contains("vault: error: no command given"))
+    }
+
+    func testControlCharactersInPublicInputAreEscaped() throws {
+        let r = try run("fingerprint", "evil\u{1b}[2J.pub")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertFalse(r.stderr.contains("\u{1b}"), "raw escape reached the terminal")
+        XCTAssertTrue(r.stderr.contains("evil\\u{1b}[2J.pub"), r.stderr)
+    }
+}

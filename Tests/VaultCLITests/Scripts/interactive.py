@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Drives `vault seal` through a pseudo-terminal, as a customer at a terminal would.
+
+Usage: interactive.py SCENARIO VAULT_BINARY WORKDIR RECIPIENT_FILE FINGERPRINT_GROUPED FINGERPRINT
+
+Each scenario exits 0 when everything it checks holds, else prints what failed and exits 1.
+The Swift test (InteractiveTests.swift) then opens the written blob with the test key.
+Needs pexpect (pip install pexpect).
+"""
+import os
+import sys
+import termios
+
+import pexpect
+
+SECRET = "EKKQh8KqRptS"
+TYPO = "EKKQh8KqRptZ"
+WEBHOOK = "Wh00kS3cretX"
+CLIENT_ID = "1c07724e-cc1b-9ff3-2f42-4a50582c18c9"
+
+
+def fail(message, child=None):
+    print("FAIL:", message)
+    if child is not None:
+        print("--- transcript ---")
+        print(child.logfile_read.getvalue() if hasattr(child.logfile_read, "getvalue") else "")
+    sys.exit(1)
+
+
+class Log:
+    def __init__(self):
+        self.parts = []
+
+    def write(self, data):
+        self.parts.append(data)
+
+    def flush(self):
+        pass
+
+    def getvalue(self):
+        return "".join(self.parts)
+
+
+def spawn(binary, workdir, args):
+    child = pexpect.spawn(binary, args, cwd=workdir, encoding="utf-8", timeout=10,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("VAULT_")})
+    child.logfile_read = Log()
+    return child
+
+
+def expect(child, pattern):
+    try:
+        child.expect_exact(pattern)
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        fail("did not see %r" % pattern, child)
+
+
+def echo_is_off(child):
+    # The master side reads the slave's settings: wait until vault has turned echo off.
+    return child.waitnoecho(timeout=5)
+
+
+def secret(child, prompt, value):
+    expect(child, prompt)
+    if not echo_is_off(child):
+        fail("echo is on at %r" % prompt, child)
+    child.sendline(value)
+
+
+def finish(child, status):
+    child.expect(pexpect.EOF)
+    child.close()
+    transcript = child.logfile_read.getvalue()
+    for s in (SECRET, TYPO, WEBHOOK):
+        if s in transcript:
+            fail("a secret appeared on the terminal", child)
+    if child.exitstatus != status:
+        fail("exit status %r, expected %d" % (child.exitstatus, status), child)
+    return transcript
+
+
+def full(binary, workdir, pub, grouped, fingerprint):
+    """Every question answered; a wrong client ID and a mistyped second secret are caught."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "-o", "acme.vault"])
+    expect(child, grouped)
+    expect(child, "Is it exactly the same? Type yes or no: ")
+    child.sendline("yes")
+    expect(child, "Label: the name of your company")
+    expect(child, "  Label: ")
+    child.sendline("Acme BV")
+    expect(child, 'under "Manage my apps" in the Exact Online App Center')
+    expect(child, "  Client ID: ")
+    child.sendline("not-a-guid")
+    expect(child, "That is not accepted: it must be a GUID")
+    expect(child, "  Client ID: ")
+    child.sendline(CLIENT_ID.upper())
+    secret(child, "  Client secret: ", SECRET)
+    secret(child, "  Type it again, to check: ", TYPO)
+    expect(child, "The two entries differ. Please type it again.")
+    secret(child, "  Client secret: ", SECRET)
+    secret(child, "  Type it again, to check: ", SECRET)
+    secret(child, "  Webhook secret: ", WEBHOOK)
+    secret(child, "  Type it again, to check: ", WEBHOOK)
+    expect(child, "  Region [nl]: ")
+    if not child.getecho():
+        fail("echo was not restored after the secret prompts", child)
+    child.sendline("")
+    expect(child, "  Redirect URI: ")
+    child.sendline("https://example.com/callback")
+    expect(child, "  App name: ")
+    child.sendline("")
+    expect(child, "  Division: ")
+    child.sendline("12")
+    expect(child, "  From: ")
+    child.sendline("Jan")
+    expect(child, "e-mail the file 'acme.vault' to your integrator; only their key opens it")
+    finish(child, 0)
+
+
+def declined(binary, workdir, pub, grouped, fingerprint):
+    """A fingerprint that does not match the manual: nothing is asked, nothing written."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "-o", "declined.vault"])
+    expect(child, grouped)
+    expect(child, "Type yes or no: ")
+    child.sendline("no")
+    expect(child, "vault: error: the fingerprint was not confirmed; nothing was sealed")
+    finish(child, 1)
+    if os.path.exists(os.path.join(workdir, "declined.vault")):
+        fail("an output file was left behind")
+
+
+def expected(binary, workdir, pub, grouped, fingerprint):
+    """--expect-fingerprint replaces the question; options are never asked for again."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--client-id", CLIENT_ID, "--input", "extra.json",
+                                    "-o", "expected.vault"])
+    secret(child, "  Client secret: ", SECRET)
+    secret(child, "  Type it again, to check: ", SECRET)
+    transcript = finish(child, 0)
+    for unwanted in ("Type yes or no", "Label:", "Client ID:", "Region", "Webhook"):
+        if unwanted in transcript:
+            fail("asked %r although it was given or --input was used" % unwanted, child)
+
+
+def interrupted(binary, workdir, pub, grouped, fingerprint):
+    """Core dumps off while a secret is asked; Ctrl-C there gives the terminal its echo back, writes nothing."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--client-id", CLIENT_ID, "-o", "interrupted.vault"])
+    expect(child, "  Client secret: ")
+    if not echo_is_off(child):
+        fail("echo is on at the secret prompt", child)
+    # A command holding secrets runs with core dumps off (RLIMIT_CORE 0).
+    with open("/proc/%d/limits" % child.pid) as f:
+        core = [line for line in f if line.startswith("Max core file size")]
+    if not core or core[0].split()[4:6] != ["0", "0"]:
+        fail("core dumps are not off: %r" % core, child)
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    attrs = termios.tcgetattr(child.child_fd)
+    if not attrs[3] & termios.ECHO:
+        fail("echo still off after Ctrl-C", child)
+    child.close()
+    if child.signalstatus != 2 and child.exitstatus in (0, None):
+        fail("unexpected end: %r %r" % (child.exitstatus, child.signalstatus), child)
+    if os.path.exists(os.path.join(workdir, "interrupted.vault")):
+        fail("an output file was left behind")
+
+
+if __name__ == "__main__":
+    scenario, binary, workdir, pub, grouped, fingerprint = sys.argv[1:7]
+    globals()[scenario](binary, workdir, pub, grouped, fingerprint)
+    print("ok")
