@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The keystore as one local file plus a sidecar `<keystore>.lock` (docs/KEYSTORE.md, "Files").
+/// Appends go to the end of the file and are fsynced before the call returns; compaction and
+/// passphrase changes write a new file and rename it over the old one, then fsync the directory.
+public final class FileKeystoreStorage: KeystoreStorage {
+    /// The keystore path with symlinks resolved (so the lock and the rename act on the real file).
+    public let path: String
+    /// The sidecar lock file: not the keystore itself, which a rename replaces.
+    public let lockPath: String
+    /// How long to wait for another process's lock before `KeystoreError.lockTimeout`.
+    public let lockTimeout: Double
+
+    /// A storage for the keystore at `path`; symlinks are resolved now.
+    /// - Throws: `KeystoreError.notFound` when the directory does not exist; `.io`.
+    public init(path: String, lockTimeout: Double = 10) throws(KeystoreError) {
+        self.path = try FileIO.resolve(path)
+        self.lockPath = self.path + ".lock"
+        self.lockTimeout = lockTimeout
+    }
+
+    /// The resolved path.
+    public var location: String { path }
+
+    /// Writes the whole keystore to a temporary file, fsyncs it, then links it into place, which
+    /// fails if anything exists there (the O_EXCL guarantee, without a half-written keystore ever
+    /// being visible), and fsyncs the directory.
+    /// - Throws: `KeystoreError.alreadyExists`, `.io`.
+    public func create(header: [UInt8], records: [SealedRecord]) async throws(KeystoreError) {
+        var st = stat()
+        if lstat(path, &st) == 0 { throw .alreadyExists(path: path) }
+        let tmp = try FileIO.writeTemporary(beside: path, header + records.flatMap { $0.frame() })
+        defer { unlink(tmp) }
+        guard link(tmp, path) == 0 else {
+            if errno == EEXIST { throw .alreadyExists(path: path) }
+            throw FileIO.fail("link", path)
+        }
+        try FileIO.syncDirectory(FileIO.split(path).dir)
+    }
+
+    /// - Throws: `KeystoreError.notFound`, `.permissionsTooOpen`, `.io`.
+    public func readHeader() async throws(KeystoreError) -> [UInt8] {
+        let fd = try FileIO.open(path, O_RDONLY)
+        defer { close(fd) }
+        _ = try FileIO.checkPrivate(fd, path)
+        return try FileIO.readAll(fd, from: 0, max: KeystoreHeader.maxByteCount, path)
+    }
+
+    /// - Throws: `KeystoreError.lockTimeout`, `.notFound`, `.permissionsTooOpen`, `.io`, or what `body` throws.
+    public func withAccess<R>(exclusive: Bool,
+                              _ body: (any KeystoreStorageSession) throws(KeystoreError) -> R) async throws(KeystoreError) -> R {
+        let lockFD = try FileIO.open(lockPath, O_RDWR | O_CREAT, 0o600)
+        defer { close(lockFD) } // closing releases the flock
+        try FileIO.lock(lockFD, exclusive: exclusive, timeout: lockTimeout, lockPath)
+        // Opened after the lock: a rename by the previous holder is then already visible.
+        let session = try FileSession(path: path, exclusive: exclusive)
+        defer { session.close() }
+        return try body(session)
+    }
+}
+
+/// One locked view of the keystore file.
+final class FileSession: KeystoreStorageSession {
+    let path: String
+    let exclusive: Bool
+    private var fd: Int32
+    private var generation: [UInt64]
+    /// End of the last committed record: where the next append goes.
+    private var committedEnd: Int?
+
+    init(path: String, exclusive: Bool) throws(KeystoreError) {
+        self.path = path
+        self.exclusive = exclusive
+        fd = try FileIO.open(path, exclusive ? O_RDWR : O_RDONLY)
+        do {
+            let st = try FileIO.checkPrivate(fd, path)
+            generation = [UInt64(st.st_dev), UInt64(st.st_ino)]
+        } catch { Glibc.close(fd); throw error }
+    }
+
+    func close() { if fd >= 0 { Glibc.close(fd); fd = -1 } }
+
+    func header() throws(KeystoreError) -> [UInt8] {
+        let bytes = try FileIO.readAll(fd, from: 0, max: KeystoreHeader.maxByteCount, path)
+        let h = try KeystoreHeader.parse(bytes[...], path: path)
+        return Array(bytes[0..<h.byteCount])
+    }
+
+    func records(since cursor: StorageCursor?) throws(KeystoreError) -> (records: [SealedRecord], cursor: StorageCursor, restarted: Bool) {
+        var start: Int
+        let restarted: Bool
+        if let cursor, cursor.generation == generation {
+            start = cursor.position
+            restarted = false
+        } else {
+            let head = try FileIO.readAll(fd, from: 0, max: KeystoreHeader.maxByteCount, path)
+            start = try KeystoreHeader.parse(head[...], path: path).byteCount
+            restarted = true
+        }
+        let bytes = try FileIO.readAll(fd, from: start, path)
+        var found: [SealedRecord] = []
+        var committed = 0       // records up to here end a transaction
+        var committedOffset = 0
+        var offset = 0
+        let outcome: String? = bytes.withUnsafeBytes { b in
+            while offset < b.count {
+                switch SealedRecord.parse(b, at: offset) {
+                case .incomplete: return nil // the remains of an interrupted append
+                case .damaged(let what): return what
+                case .record(let r):
+                    found.append(r)
+                    offset += r.frameByteCount
+                    if r.commits { committed = found.count; committedOffset = offset }
+                }
+            }
+            return nil
+        }
+        if let outcome { throw .damaged(detail: outcome) }
+        committedEnd = start + committedOffset
+        return (Array(found[0..<committed]), StorageCursor(generation: generation, position: start + committedOffset), restarted)
+    }
+
+    func append(_ records: [SealedRecord]) throws(KeystoreError) -> StorageCursor {
+        precondition(exclusive, "append needs exclusive access")
+        guard let end = committedEnd else { preconditionFailure("append before records(since:)") }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileIO.fail("fstat", path) }
+        if Int(st.st_size) > end {
+            // Drop what an interrupted writer left after the last commit.
+            guard ftruncate(fd, off_t(end)) == 0 else { throw FileIO.fail("ftruncate", path) }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(records.reduce(0) { $0 + $1.frameByteCount })
+        for r in records { bytes += r.frame() }
+        do {
+            try FileIO.writeAll(fd, bytes, at: end, path)
+            try FileIO.sync(fd, path)
+        } catch {
+            // A failed append (a full disk) must leave the file as it was.
+            _ = ftruncate(fd, off_t(end))
+            _ = fsync(fd)
+            throw error
+        }
+        committedEnd = end + bytes.count
+        return StorageCursor(generation: generation, position: end + bytes.count)
+    }
+
+    func replaceAll(header: [UInt8], records: [SealedRecord]) throws(KeystoreError) -> StorageCursor {
+        precondition(exclusive, "replaceAll needs exclusive access")
+        var bytes = header
+        for r in records { bytes += r.frame() }
+        let tmp = try FileIO.writeTemporary(beside: path, bytes)
+        guard rename(tmp, path) == 0 else { let e = FileIO.fail("rename", path); unlink(tmp); throw e }
+        try FileIO.syncDirectory(FileIO.split(path).dir)
+        // Later calls in this session see the new file.
+        close()
+        fd = try FileIO.open(path, O_RDWR)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileIO.fail("fstat", path) }
+        generation = [UInt64(st.st_dev), UInt64(st.st_ino)]
+        committedEnd = bytes.count
+        return StorageCursor(generation: generation, position: bytes.count)
+    }
+}
