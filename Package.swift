@@ -17,6 +17,10 @@ let package = Package(
         ),
         .target(name: "VaultKit", dependencies: ["CSodium"]),
         .executableTarget(name: "vault", dependencies: ["VaultKit"]),
+        // Test helper: several of these contend for one keystore in the keystore tests.
+        .executableTarget(name: "keystore-stress", dependencies: ["VaultKit"]),
+        // Benchmark for docs/PERFORMANCE.md; run it in release mode, never as a unit test.
+        .executableTarget(name: "keystore-bench", dependencies: ["VaultKit"]),
         .testTarget(
             name: "VaultKitTests",
             dependencies: ["VaultKit"],
