@@ -186,4 +186,13 @@ final class KeystoreTests: XCTestCase {
         XCTAssertEqual(lstat(link, &st), 0)
         XCTAssertEqual(st.st_mode & S_IFMT, S_IFLNK) // the rename replaced the real file, not the link
     }
+
+    func testSettingsSupersede() async throws {
+        let f = try KeystoreFixture()
+        let ks = try await f.create()
+        expectEqual(try await ks.setting("policy"), nil)
+        try await ks.setSetting("policy", to: "one")
+        try await ks.setSetting("policy", to: "two")
+        expectEqual(try await f.open().setting("policy"), "two")
+    }
 }
