@@ -195,4 +195,20 @@ final class KeystoreTests: XCTestCase {
         try await ks.setSetting("policy", to: "two")
         expectEqual(try await f.open().setting("policy"), "two")
     }
+
+    func testHandlesFollowEachOthersAppendsAndRewrites() async throws {
+        let f = try KeystoreFixture()
+        let a = try await f.create()
+        let b = try await f.open()
+        try await a.insert(sampleEntry(label: "one"))
+        expectEqual(try await b.list().map(\.label), ["one"])
+        try await b.insert(sampleEntry(label: "two"))
+        try await b.remove("one")
+        try await b.compact()                      // a new file: a's position must not be reused
+        expectEqual(try await a.list().map(\.label), ["two"])
+        try await a.insert(sampleEntry(label: "three"))
+        try await a.changeProtection(to: .passphrase(secret("p"), profile: .interactive))
+        expectEqual(try await b.list().map(\.label), ["three", "two"])
+        try await b.verify()
+    }
 }

@@ -68,7 +68,8 @@ final class FileSession: KeystoreStorageSession {
     let path: String
     let exclusive: Bool
     private var fd: Int32
-    private var generation: [UInt64]
+    private var fileID: [UInt64]
+    private var generation: [UInt64] = []
     /// End of the last committed record: where the next append goes.
     private var committedEnd: Int?
 
@@ -78,7 +79,7 @@ final class FileSession: KeystoreStorageSession {
         fd = try FileIO.open(path, exclusive ? O_RDWR : O_RDONLY)
         do {
             let st = try FileIO.checkPrivate(fd, path)
-            generation = [UInt64(st.st_dev), UInt64(st.st_ino)]
+            fileID = [UInt64(st.st_dev), UInt64(st.st_ino)]
         } catch { Glibc.close(fd); throw error }
     }
 
@@ -91,16 +92,23 @@ final class FileSession: KeystoreStorageSession {
     }
 
     func records(since cursor: StorageCursor?) throws(KeystoreError) -> (records: [SealedRecord], cursor: StorageCursor, restarted: Bool) {
-        var start: Int
+        let head = try FileIO.readAll(fd, from: 0, max: KeystoreHeader.maxByteCount, path)
+        let header = try KeystoreHeader.parse(head[...], path: path)
+        // Device, inode and the header's random generation: a position is only ever applied to
+        // the very file it was taken in.
+        let gen = fileID + [readBE64(header.generation, 0), readBE64(header.generation, 8)]
+        var start = header.byteCount
         let restarted: Bool
-        if let cursor, cursor.generation == generation {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileIO.fail("fstat", path) }
+        // A file cut below a committed position is not this generation any more: read it afresh.
+        if let cursor, cursor.generation == gen, cursor.position <= Int(st.st_size) {
             start = cursor.position
             restarted = false
         } else {
-            let head = try FileIO.readAll(fd, from: 0, max: KeystoreHeader.maxByteCount, path)
-            start = try KeystoreHeader.parse(head[...], path: path).byteCount
             restarted = true
         }
+        generation = gen
         let bytes = try FileIO.readAll(fd, from: start, path)
         var found: [SealedRecord] = []
         var committed = 0       // records up to here end a transaction
@@ -161,7 +169,9 @@ final class FileSession: KeystoreStorageSession {
         fd = try FileIO.open(path, O_RDWR)
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw FileIO.fail("fstat", path) }
-        generation = [UInt64(st.st_dev), UInt64(st.st_ino)]
+        fileID = [UInt64(st.st_dev), UInt64(st.st_ino)]
+        let h = try KeystoreHeader.parse(header[...], path: path)
+        generation = fileID + [readBE64(h.generation, 0), readBE64(h.generation, 8)]
         committedEnd = bytes.count
         return StorageCursor(generation: generation, position: bytes.count)
     }

@@ -10,8 +10,9 @@ struct KeystoreHeader: Equatable {
     static let nonceByteCount = 24
     static let wrappedKeyByteCount = 32 + 16
     static let slotByteCount = 2 + saltByteCount + nonceByteCount + wrappedKeyByteCount
-    /// Fixed part: magic 8, version 2, header length 2, id 16, slot count 1.
-    static let fixedByteCount = 8 + 2 + 2 + idByteCount + 1
+    static let generationByteCount = 16
+    /// Fixed part: magic 8, version 2, header length 2, id 16, generation 16, slot count 1.
+    static let fixedByteCount = 8 + 2 + 2 + idByteCount + generationByteCount + 1
     static let checksumByteCount = 32
     /// At most one passphrase slot and one key-file slot.
     static let maxSlots = 2
@@ -29,6 +30,9 @@ struct KeystoreHeader: Equatable {
     }
 
     var keystoreID: [UInt8]
+    /// Random, new each time the file is rewritten (compaction, passphrase change): a reader's
+    /// position in one file is never applied to another, even one that reuses its inode.
+    var generation: [UInt8] = Random.bytes(generationByteCount)
     var slots: [Slot]
 
     var byteCount: Int { Self.fixedByteCount + slots.count * Self.slotByteCount + Self.checksumByteCount }
@@ -58,6 +62,7 @@ struct KeystoreHeader: Equatable {
         out += be16(Self.version)
         out += be16(UInt16(byteCount))
         out += keystoreID
+        out += generation
         out.append(UInt8(slots.count))
         for s in slots {
             out += [s.kind.rawValue, Self.profileCode(s.profile)]
@@ -112,7 +117,7 @@ struct KeystoreHeader: Equatable {
             slots.append(Slot(kind: kind, profile: profile, salt: salt, nonce: nonce, wrappedKey: wrapped))
         }
         guard Set(slots.map(\.kind.rawValue)).count == slots.count else { throw .damaged(detail: "duplicate key slot") }
-        return KeystoreHeader(keystoreID: Array(b[12..<28]), slots: slots)
+        return KeystoreHeader(keystoreID: Array(b[12..<28]), generation: Array(b[28..<44]), slots: slots)
     }
 }
 

@@ -7,12 +7,19 @@ extension Keystore {
     /// byte; the new file replaces the old by rename, so a reader sees one or the other.
     /// - Throws: lock and I/O errors, `.damaged`.
     public func compact() async throws(KeystoreError) {
-        try await write { (s) throws(KeystoreError) in try rewrite(s, header: try s.header()) }
+        try await write { (s) throws(KeystoreError) in try rewrite(s, header: try renewedHeader(s)) }
     }
 
     func compactIfWorthwhile(_ s: any KeystoreStorageSession) throws(KeystoreError) {
         guard index.deadBytes > Self.compactionThreshold, index.deadBytes * 2 > index.totalBytes else { return }
-        try rewrite(s, header: try s.header())
+        try rewrite(s, header: try renewedHeader(s))
+    }
+
+    /// The current header with a new generation, for a rewritten file.
+    private func renewedHeader(_ s: any KeystoreStorageSession) throws(KeystoreError) -> [UInt8] {
+        var h = try KeystoreHeader.parse(try s.header()[...], path: storage.location)
+        h.generation = Random.bytes(KeystoreHeader.generationByteCount)
+        return h.encoded()
     }
 
     private func rewrite(_ s: any KeystoreStorageSession, header: [UInt8]) throws(KeystoreError) {
