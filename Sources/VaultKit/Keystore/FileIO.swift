@@ -57,7 +57,7 @@ enum FileIO {
             if n == 0 { break }
             done += n
         }
-        return Array(out[0..<done])
+        return done == out.count ? out : Array(out[0..<done])
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int, _ path: String) throws(KeystoreError) {

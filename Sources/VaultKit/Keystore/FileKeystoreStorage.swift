@@ -53,7 +53,18 @@ public final class FileKeystoreStorage: KeystoreStorage {
     /// - Throws: `KeystoreError.lockTimeout`, `.notFound`, `.permissionsTooOpen`, `.io`, or what `body` throws.
     public func withAccess<R>(exclusive: Bool,
                               _ body: (any KeystoreStorageSession) throws(KeystoreError) -> R) async throws(KeystoreError) -> R {
-        let lockFD = try FileIO.open(lockPath, O_RDWR | O_CREAT, 0o600)
+        let lockFD: Int32
+        do {
+            lockFD = try FileIO.open(lockPath, O_RDWR | O_CREAT, 0o600)
+        } catch {
+            // A reader in a directory it cannot write (a read-only mount, another user's keystore)
+            // reads without the lock: appends become visible only through their commit record and
+            // rewrites through one rename, so it still sees old or new state. Writers never do.
+            guard !exclusive, case .io(_, _, let code) = error, [EACCES, EROFS, EPERM].contains(code) else { throw error }
+            let session = try FileSession(path: path, exclusive: false)
+            defer { session.close() }
+            return try body(session)
+        }
         defer { close(lockFD) } // closing releases the flock
         try FileIO.lock(lockFD, exclusive: exclusive, timeout: lockTimeout, lockPath)
         // Opened after the lock: a rename by the previous holder is then already visible.

@@ -102,9 +102,17 @@ public struct SealedRecord: Sendable, Equatable {
         guard RecordType(rawValue: type) != nil else { return .damaged("unknown record type \(type) at byte \(offset)") }
         let flags = bytes[offset + 5]
         let seq = readBE64(bytes, offset + 6)
-        let key = Array(bytes[(offset + 14)..<(offset + 30)])
-        let nonce = Array(bytes[(offset + 30)..<(offset + 54)])
-        let c = Array(bytes[(offset + 54)..<(offset + length)])
+        let key = copy(bytes, offset + 14, lookupKeyByteCount)
+        let nonce = copy(bytes, offset + 30, 24)
+        let c = copy(bytes, offset + 54, length - headerByteCount)
         return .record(SealedRecord(type: type, flags: flags, sequence: seq, lookupKey: key, nonce: nonce, ciphertext: c))
+    }
+
+    /// `count` bytes from `offset`, copied in one go (a cold open copies every frame).
+    private static func copy(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
+            initialized = count
+        }
     }
 }
