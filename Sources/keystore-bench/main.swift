@@ -1,5 +1,6 @@
 // Measures the keystore at growing sizes (docs/PERFORMANCE.md). Usage:
-//   swift run -c release keystore-bench [DIR] [SIZES] [REPEATS]
+//   swift run -c release keystore-bench [DIR] [SIZES] [REPEATS] [--keep]
+//   swift run -c release keystore-bench --open DIR
 // SIZES is a comma-separated list (default 100,10000,100000). Unlocks with a key file, so no
 // KDF is in any figure. Every insert measured is a durable one: lock, catch up, append, fsync.
 import Foundation
@@ -31,7 +32,18 @@ func stats(_ xs: [Double]) -> (median: Double, p90: Double) {
     return (s[s.count / 2] * 1000, s[min(s.count - 1, s.count * 9 / 10)] * 1000)
 }
 
-let args = Array(CommandLine.arguments.dropFirst())
+var args = Array(CommandLine.arguments.dropFirst())
+// `--open DIR`: only time cold opens of a keystore a `--keep` run left in DIR (for profiling).
+if args.first == "--open", args.count == 2 {
+    for _ in 0..<5 {
+        let t = seconds()
+        _ = try await Keystore.open(at: args[1] + "/bench.vault", unlock: .keyFile(path: args[1] + "/bench.key"))
+        print(String(format: "cold open: %.0f ms", (seconds() - t) * 1000))
+    }
+    exit(0)
+}
+let keep = args.last == "--keep"
+if keep { args.removeLast() }
 let dir = args.count > 0 ? args[0] : NSTemporaryDirectory() + "keystore-bench-\(getpid())"
 let sizes = (args.count > 1 ? args[1] : "100,10000,100000").split(separator: ",").compactMap { Int($0) }
 let repeats = args.count > 2 ? Int(args[2]) ?? 50 : 50
@@ -77,4 +89,4 @@ for size in sizes {
     let (im, ip) = stats(inserts), (rm, rp) = stats(reads)
     print(String(format: "| %d | %.1f | %.2f | %.2f | %.3f | %.3f | %.0f | %.1f |", size, mib, im, ip, rm, rp, open, load))
 }
-try? FileManager.default.removeItem(atPath: dir)
+if !keep { try? FileManager.default.removeItem(atPath: dir) }

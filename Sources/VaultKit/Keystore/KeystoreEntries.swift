@@ -19,7 +19,7 @@ extension Keystore {
     /// - Throws: `KeystoreError.noSuchEntry`, `.damaged`, lock and I/O errors.
     public func history(_ label: String) async throws(KeystoreError) -> [KeystoreEntry] {
         let key = try labelKey(label)
-        let versions = try await read { () throws(KeystoreError) -> [Int] in index.labels[key]?.versions ?? [] }
+        let versions = try await read { () throws(KeystoreError) -> [Int] in index.labels[LookupKey(key)]?.versions ?? [] }
         guard !versions.isEmpty else { throw .noSuchEntry(label: label) }
         var out: [KeystoreEntry] = []
         for i in versions {
@@ -40,7 +40,7 @@ extension Keystore {
     }
 
     func ledgerLabel(key: [UInt8]) throws(KeystoreError) -> String? {
-        guard let i = index.ledger[key] else { return nil }
+        guard let i = index.ledger[LookupKey(key)] else { return nil }
         return try RecordReader(try open(i)).requiredText(.label)
     }
 
@@ -74,7 +74,7 @@ extension Keystore {
                 if let label = try ledgerLabel(key: p.blob) ?? batchBlobs[p.blob] {
                     throw .replay(blobID: p.entry.blobID, label: label)
                 }
-                let inUse = !(index.labels[p.label]?.versions.isEmpty ?? true) || batchLabels.contains(p.label)
+                let inUse = !(index.labels[LookupKey(p.label)]?.versions.isEmpty ?? true) || batchLabels.contains(p.label)
                 if inUse && !replace { throw .labelInUse(label: p.entry.label) }
                 batchLabels.insert(p.label)
                 batchBlobs[p.blob] = p.entry.label
@@ -99,7 +99,7 @@ extension Keystore {
     public func remove(_ label: String) async throws(KeystoreError) {
         let key = try labelKey(label)
         try await write { (s) throws(KeystoreError) in
-            guard !(index.labels[key]?.versions.isEmpty ?? true) else { throw .noSuchEntry(label: label) }
+            guard !(index.labels[LookupKey(key)]?.versions.isEmpty ?? true) else { throw .noSuchEntry(label: label) }
             var w = RecordWriter()
             w.add(.label, Label.normalized(label))
             w.add(.created, Timestamp.now())

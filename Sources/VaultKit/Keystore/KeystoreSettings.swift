@@ -3,7 +3,7 @@ extension Keystore {
     /// - Throws: `KeystoreError.damaged`, lock and I/O errors.
     public func setting(_ name: String) async throws(KeystoreError) -> String? {
         let key = try settingKey(name)
-        guard let i = try await read({ () throws(KeystoreError) -> Int? in index.settings[key] }) else { return nil }
+        guard let i = try await read({ () throws(KeystoreError) -> Int? in index.settings[LookupKey(key)] }) else { return nil }
         let r = try RecordReader(try open(i))
         guard try r.requiredText(.name) == name else { throw .damaged(detail: "setting record holds another name") }
         return try r.requiredText(.value)

@@ -29,7 +29,7 @@ extension Keystore {
         var tokenIndex: Int?
         while true {
             let acquired = try await write { (s) throws(KeystoreError) -> Bool in
-                guard let state = index.labels[key], !state.versions.isEmpty else { throw .noSuchEntry(label: label) }
+                guard let state = index.labels[LookupKey(key)], !state.versions.isEmpty else { throw .noSuchEntry(label: label) }
                 let now = FileIO.now()
                 if let l = state.lease {
                     let lease = try leaseInfo(l)
@@ -59,7 +59,7 @@ extension Keystore {
     /// ours — even expired, as long as nobody took it since.
     private func finishLease(_ label: String, key: [UInt8], holder: [UInt8], storing state: TokenState?) async throws(KeystoreError) {
         try await write { (s) throws(KeystoreError) in
-            guard let l = index.labels[key]?.lease, try leaseInfo(l).holder == holder else { throw .leaseLost(label: label) }
+            guard let l = index.labels[LookupKey(key)]?.lease, try leaseInfo(l).holder == holder else { throw .leaseLost(label: label) }
             var items: [(RecordType, [UInt8], SecretBytes)] = []
             if let state { items.append((.tokenState, key, try state.encoded(label: Label.normalized(label)))) }
             // A release is a lease that expired at the epoch.

@@ -13,9 +13,9 @@ struct RecordIndex {
 
     var records: [SealedRecord] = []
     var identities: [Int] = []
-    var labels: [[UInt8]: LabelState] = [:]
-    var ledger: [[UInt8]: Int] = [:]
-    var settings: [[UInt8]: Int] = [:]
+    var labels: [LookupKey: LabelState] = [:]
+    var ledger: [LookupKey: Int] = [:]
+    var settings: [LookupKey: Int] = [:]
     var lastSequence: UInt64 = 0
     /// Bytes of records that a compaction would drop.
     var deadBytes = 0
@@ -26,27 +26,28 @@ struct RecordIndex {
         guard r.sequence > lastSequence else { throw .damaged(detail: "record \(r.sequence) out of order") }
         guard let type = RecordType(rawValue: r.type) else { throw .damaged(detail: "unknown record type \(r.type)") }
         let i = records.count
+        let key = LookupKey(r.lookupKey)
         records.append(r)
         lastSequence = r.sequence
         totalBytes += r.frameByteCount
         switch type {
         case .identity: identities.append(i)
-        case .entry: labels[r.lookupKey, default: LabelState()].versions.append(i)
+        case .entry: labels[key, default: LabelState()].versions.append(i)
         case .removal:
-            let old = labels.removeValue(forKey: r.lookupKey) ?? LabelState()
+            let old = labels.removeValue(forKey: key) ?? LabelState()
             deadBytes += r.frameByteCount + (old.versions + [old.token, old.lease].compactMap { $0 })
                 .reduce(0) { $0 + records[$1].frameByteCount }
         case .ledger:
-            ledger[r.lookupKey] = i
+            ledger[key] = i
         case .tokenState:
-            if let old = labels[r.lookupKey]?.token { deadBytes += records[old].frameByteCount }
-            labels[r.lookupKey, default: LabelState()].token = i
+            if let old = labels[key]?.token { deadBytes += records[old].frameByteCount }
+            labels[key, default: LabelState()].token = i
         case .tokenLease:
-            if let old = labels[r.lookupKey]?.lease { deadBytes += records[old].frameByteCount }
-            labels[r.lookupKey, default: LabelState()].lease = i
+            if let old = labels[key]?.lease { deadBytes += records[old].frameByteCount }
+            labels[key, default: LabelState()].lease = i
         case .setting:
-            if let old = settings[r.lookupKey] { deadBytes += records[old].frameByteCount }
-            settings[r.lookupKey] = i
+            if let old = settings[key] { deadBytes += records[old].frameByteCount }
+            settings[key] = i
         case .request, .audit:
             break // defined for later issues; kept as they are
         }
@@ -65,5 +66,18 @@ struct RecordIndex {
             keep.append(i)
         }
         return keep.sorted()
+    }
+}
+
+/// A 16-byte lookup key as two words: hashed and compared without touching the heap (a cold
+/// open indexes every record of the file).
+struct LookupKey: Hashable {
+    let high: UInt64
+    let low: UInt64
+
+    init(_ bytes: [UInt8]) {
+        precondition(bytes.count == SealedRecord.lookupKeyByteCount, "lookup key size")
+        high = readBE64(bytes, 0)
+        low = readBE64(bytes, 8)
     }
 }
