@@ -211,4 +211,18 @@ final class KeystoreTests: XCTestCase {
         expectEqual(try await b.list().map(\.label), ["three", "two"])
         try await b.verify()
     }
+
+    func testListingManyEntriesHoldsNoSecrets() async throws {
+        // Each SecretBytes is a guarded mapping and a process has at most ~65,000 mappings: a
+        // list that decoded every value would fail long before 100,000 entries.
+        let f = try KeystoreFixture()
+        let ks = try await f.create()
+        for chunk in 0..<4 {
+            try await ks.insert(contentsOf: (0..<1000).map { sampleEntry(label: "e\(chunk * 1000 + $0)") })
+        }
+        let all = try await f.open().list()
+        XCTAssertEqual(all.count, 4000)
+        XCTAssertEqual(all.first?.fieldNames, ["client_id", "client_secret", "webhook_secret", "region", "redirect_uri", "app_name"])
+        XCTAssertEqual(all.first?.versions, 1)
+    }
 }

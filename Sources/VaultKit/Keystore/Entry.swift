@@ -97,6 +97,45 @@ public struct KeystoreEntry {
     }
 }
 
+/// What `Keystore.list` gives for an entry: everything but the credential values. Listing never
+/// holds secrets, so it needs no secret memory however many entries there are (each `SecretBytes`
+/// is its own guarded mapping, and a process may only have so many).
+public struct KeystoreEntrySummary: Sendable, Equatable {
+    /// The label (NFC).
+    public let label: String
+    /// `exact-online` or `generic`.
+    public let type: String
+    /// The names of the credential fields, in order.
+    public let fieldNames: [String]
+    /// The sender's unauthenticated claim of who they are.
+    public let from: String?
+    /// The sender's note.
+    public let note: String?
+    /// The id of the blob that delivered the current version.
+    public let blobID: String
+    /// The request code the blob answered, if any.
+    public let request: String?
+    /// When the blob was made.
+    public let created: String
+    /// When the blob expired or expires.
+    public let expires: String
+    /// When the blob was opened into this keystore.
+    public let opened: String
+    /// How many versions are stored (1 + earlier versions kept by replace).
+    public let versions: Int
+
+    init(decoding plaintext: SecretBytes, versions: Int) throws(KeystoreError) {
+        let r = try RecordReader(plaintext)
+        var names: [String] = []
+        for f in r.all(.fieldName) { names.append(try r.text(f)) }
+        label = try r.requiredText(.label); type = try r.requiredText(.type); fieldNames = names
+        from = try r.optionalText(.from); note = try r.optionalText(.note); blobID = try r.requiredText(.blobID)
+        request = try r.optionalText(.request); created = try r.requiredText(.created)
+        expires = try r.requiredText(.expires); opened = try r.requiredText(.opened)
+        self.versions = versions
+    }
+}
+
 /// An entry's OAuth token state, replaced under a lease (`Keystore.withTokenLease`).
 public struct TokenState {
     /// The refresh token (Exact Online issues a new one with every refresh; the old one is burnt).

@@ -1,10 +1,14 @@
 extension Keystore {
-    /// The current version of every entry, sorted by label.
+    /// Every entry's current version without its credential values, sorted by label. Read a
+    /// value with `entry(_:)`.
     /// - Throws: `KeystoreError.damaged` when a record does not authenticate; lock and I/O errors.
-    public func list() async throws(KeystoreError) -> [KeystoreEntry] {
-        let current = try await read { () throws(KeystoreError) -> [Int] in index.currentEntries }
-        var out: [KeystoreEntry] = []
-        for i in current { out.append(try KeystoreEntry(decoding: try open(i))) }
+    public func list() async throws(KeystoreError) -> [KeystoreEntrySummary] {
+        let current = try await read { () throws(KeystoreError) -> [(Int, Int)] in
+            index.labels.values.compactMap { s in s.versions.last.map { ($0, s.versions.count) } }
+        }
+        var out: [KeystoreEntrySummary] = []
+        out.reserveCapacity(current.count)
+        for (i, n) in current { out.append(try KeystoreEntrySummary(decoding: try open(i), versions: n)) }
         return out.sorted { $0.label < $1.label }
     }
 

@@ -53,9 +53,6 @@ struct RecordIndex {
         }
     }
 
-    /// Labels with a current version.
-    var currentEntries: [Int] { labels.values.compactMap { $0.versions.last } }
-
     /// The records a compaction keeps, in their original order (so sequence numbers still grow):
     /// identities, every ledger id, live entry versions with their history, the latest token
     /// state and lease of live labels, the latest value of each setting, requests and audit.
