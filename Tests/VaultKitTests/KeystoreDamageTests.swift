@@ -125,6 +125,9 @@ final class KeystoreDamageTests: XCTestCase {
             expectEqual(try await reopened.list().map(\.label), ["Acme BV"])
             try await reopened.verify()
         }
+        // Zeros where the append should be (a power loss before the data reached the disk).
+        try f.write(good + [UInt8](repeating: 0, count: 300))
+        expectEqual(try await f.open().list().map(\.label), ["Acme BV"])
         // The entry record without the ledger record that commits it is not read either.
         let lastFrame = frameOffsets(two).last!
         try f.write(Array(two[0..<lastFrame]))

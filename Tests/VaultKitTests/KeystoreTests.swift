@@ -108,6 +108,12 @@ final class KeystoreTests: XCTestCase {
         await assertThrows(.invalidEntry(detail: "blob id is not 32 lower-case hex digits")) {
             try await ks.insert(sampleEntry(blobID: "ABC"))
         }
+        await assertThrows(.invalidEntry(detail: "label has control characters or is too long")) {
+            try await ks.insert(sampleEntry(label: "bad\u{1B}[31m"))
+        }
+        var t = sampleEntry()
+        t.type = "other"
+        await assertThrows(.invalidEntry(detail: "type is not exact-online or generic")) { try await ks.insert(t) }
         var e = sampleEntry()
         e.opened = "2026-11-24 00:00:00"
         await assertThrows(.invalidEntry(detail: "opened is not a YYYY-MM-DDTHH:MM:SSZ time")) { try await ks.insert(e) }

@@ -53,7 +53,11 @@ public struct KeystoreEntry {
     /// - Throws: `KeystoreError.invalidEntry`.
     func validate() throws(KeystoreError) {
         guard !label.isEmpty else { throw .invalidEntry(detail: "label is empty") }
-        guard !type.isEmpty else { throw .invalidEntry(detail: "type is empty") }
+        // A backstop only: the payload parser and the CLI apply FORMAT.md's exact label rule.
+        guard label.utf8.count <= 4096, !label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidEntry(detail: "label has control characters or is too long")
+        }
+        guard ["exact-online", "generic"].contains(type) else { throw .invalidEntry(detail: "type is not exact-online or generic") }
         guard isBlobID(blobID) else { throw .invalidEntry(detail: "blob id is not 32 lower-case hex digits") }
         if let request, !isBlobID(request) { throw .invalidEntry(detail: "request code is not 32 lower-case hex digits") }
         for (name, t) in [("created", created), ("expires", expires), ("opened", opened)] where !Timestamp.isValid(t) {

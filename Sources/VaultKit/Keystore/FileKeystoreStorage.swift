@@ -129,7 +129,11 @@ final class FileSession: KeystoreStorageSession {
             while offset < b.count {
                 switch SealedRecord.parse(b, at: offset) {
                 case .incomplete: return nil // the remains of an interrupted append
-                case .damaged(let what): return what
+                case .damaged(let what):
+                    // Zeros after the last frame are what a power loss can leave of an append whose
+                    // data never reached the disk: an interrupted write, not damage.
+                    if b[offset...].allSatisfy({ $0 == 0 }) { return nil }
+                    return what
                 case .record(let r):
                     found.append(r)
                     offset += r.frameByteCount
