@@ -28,7 +28,11 @@ final class KeystoreDamageTests: XCTestCase {
         _ = try await Keystore.create(at: f.path, protection: .passphrase(secret("right"), profile: .interactive))
         let before = try f.bytes()
         await assertThrows(.wrongPassphrase) { try await Keystore.open(at: f.path, unlock: .passphrase(secret("wrong"))) }
-        await assertThrows(.wrongPassphrase) { try await Keystore.open(at: f.path, unlock: .passphrase(try SecretBytes(count: 0))) }
+        await assertThrows(.emptyPassphrase) { try await Keystore.open(at: f.path, unlock: .passphrase(try SecretBytes(count: 0))) }
+        await assertThrows(.emptyPassphrase) {
+            try await Keystore.create(at: f.dir + "/new.vault", protection: .passphrase(try SecretBytes(count: 0), profile: .interactive))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: f.dir + "/new.vault"))
         await assertThrows(.unlockMethodNotAvailable(offered: "key file", available: ["passphrase"])) { try await f.open() }
         XCTAssertEqual(try f.bytes(), before)
 

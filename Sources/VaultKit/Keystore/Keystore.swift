@@ -63,7 +63,7 @@ public final class Keystore {
     /// Opens and unlocks the keystore file at `path`. Symlinks are resolved; the header is
     /// checked for damage before the KDF runs, and the KDF runs before any lock is taken.
     /// - Throws: `KeystoreError.notFound`, `.permissionsTooOpen`, `.emptyFile`, `.notAKeystore`,
-    ///   `.truncated`, `.newerVersion`, `.damaged`, `.unlockMethodNotAvailable`, `.wrongPassphrase`,
+    ///   `.truncated`, `.newerVersion`, `.damaged`, `.unlockMethodNotAvailable`, `.emptyPassphrase`, `.wrongPassphrase`,
     ///   `.wrongKeyFile`, `.lockTimeout`, `.io`.
     public static func open(at path: String, unlock: KeystoreUnlock, lockTimeout: Double = 10) async throws(KeystoreError) -> Keystore {
         try await open(storage: FileKeystoreStorage(path: path, lockTimeout: lockTimeout), unlock: unlock)

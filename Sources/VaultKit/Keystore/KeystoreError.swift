@@ -15,6 +15,8 @@ public enum KeystoreError: Error, Equatable, Sendable {
     /// The file is a keystore but damaged: its header checksum fails, a length or value is out of
     /// range, or a record does not authenticate. `detail` names what, never any secret.
     case damaged(detail: String)
+    /// An empty passphrase: never accepted, neither to create nor to unlock.
+    case emptyPassphrase
     /// The passphrase does not unwrap the master key (the header itself is intact).
     case wrongPassphrase
     /// The key file does not unwrap the master key (the header itself is intact).

@@ -68,6 +68,7 @@ extension KeystoreHeader {
         let kek: SecretBytes
         switch protection {
         case .passphrase(let pass, let p):
+            guard pass.count > 0 else { throw .emptyPassphrase }
             kind = .passphrase; profile = p; salt = Random.bytes(saltByteCount)
             do { kek = try PasswordHash.deriveKey(passphrase: pass, salt: salt, profile: p, length: 32) } catch { throw .sodium(error) }
         case .keyFile(let path):
@@ -85,7 +86,8 @@ extension KeystoreHeader {
 
     /// Unwraps the master key with `unlock`. Runs the KDF for a passphrase: call it before any
     /// lock is taken, and only on a header whose checksum has been verified.
-    /// - Throws: `.unlockMethodNotAvailable`, `.wrongPassphrase`, `.wrongKeyFile`, key file errors.
+    /// - Throws: `.unlockMethodNotAvailable`, `.emptyPassphrase`, `.wrongPassphrase`, `.wrongKeyFile`,
+    ///   key file errors.
     func unwrap(_ unlock: KeystoreUnlock) throws(KeystoreError) -> SecretBytes {
         let wanted: SlotKind
         switch unlock {
@@ -99,13 +101,10 @@ extension KeystoreHeader {
         let kek: SecretBytes
         switch unlock {
         case .passphrase(let pass):
+            guard pass.count > 0 else { throw .emptyPassphrase }
             do {
                 kek = try PasswordHash.deriveKey(passphrase: pass, salt: slot.salt, profile: slot.profile ?? .moderate, length: 32)
-            } catch {
-                // An empty passphrase can never have been set: say it is wrong, not damaged.
-                if case .invalidLength = error { throw .wrongPassphrase }
-                throw .sodium(error)
-            }
+            } catch { throw .sodium(error) }
         case .keyFile(let path):
             kek = try KeyFile.read(at: path)
         }
