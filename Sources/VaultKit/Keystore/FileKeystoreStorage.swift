@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -174,6 +175,7 @@ final class FileSession: KeystoreStorageSession {
 
     func replaceAll(header: [UInt8], records: [SealedRecord]) throws(KeystoreError) -> StorageCursor {
         precondition(exclusive, "replaceAll needs exclusive access")
+        removeStaleTemporaries()
         var bytes = header
         for r in records { bytes += r.frame() }
         let tmp = try FileIO.writeTemporary(beside: path, bytes)
@@ -189,5 +191,13 @@ final class FileSession: KeystoreStorageSession {
         generation = fileID + [readBE64(h.generation, 0), readBE64(h.generation, 8)]
         committedEnd = bytes.count
         return StorageCursor(generation: generation, position: bytes.count)
+    }
+
+    /// Temporary files of rewrites that a killed process left behind. Only a holder of the
+    /// exclusive lock writes them, and we hold it, so any that exist are stale.
+    private func removeStaleTemporaries() {
+        let (dir, name) = FileIO.split(path)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for n in names where n.hasPrefix(name + ".tmp-") { unlink(dir + "/" + n) }
     }
 }
