@@ -1,6 +1,6 @@
 // Measures the keystore at growing sizes (docs/PERFORMANCE.md). Usage:
 //   swift run -c release keystore-bench [DIR] [SIZES] [REPEATS] [--keep]
-//   swift run -c release keystore-bench --open DIR
+//   swift run -c release keystore-bench --open DIR/bench-100000.vault
 // SIZES is a comma-separated list (default 100,10000,100000). Unlocks with a key file, so no
 // KDF is in any figure. Every insert measured is a durable one: lock, catch up, append, fsync.
 import Foundation
@@ -27,17 +27,19 @@ func entry(_ n: Int) throws -> KeystoreEntry {
                          expires: "2099-12-31T00:00:00Z", opened: "2026-11-24T00:00:00Z")
 }
 
+func directory(_ path: String) -> String { (path as NSString).deletingLastPathComponent }
+
 func stats(_ xs: [Double]) -> (median: Double, p90: Double) {
     let s = xs.sorted()
     return (s[s.count / 2] * 1000, s[min(s.count - 1, s.count * 9 / 10)] * 1000)
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
-// `--open DIR`: only time cold opens of a keystore a `--keep` run left in DIR (for profiling).
+// `--open KEYSTORE`: only time cold opens of a keystore a `--keep` run left (for profiling).
 if args.first == "--open", args.count == 2 {
     for _ in 0..<5 {
         let t = seconds()
-        _ = try await Keystore.open(at: args[1] + "/bench.vault", unlock: .keyFile(path: args[1] + "/bench.key"))
+        _ = try await Keystore.open(at: args[1], unlock: .keyFile(path: directory(args[1]) + "/bench.key"))
         print(String(format: "cold open: %.0f ms", (seconds() - t) * 1000))
     }
     exit(0)
@@ -48,45 +50,58 @@ let dir = args.count > 0 ? args[0] : NSTemporaryDirectory() + "keystore-bench-\(
 let sizes = (args.count > 1 ? args[1] : "100,10000,100000").split(separator: ",").compactMap { Int($0) }
 let repeats = args.count > 2 ? Int(args[2]) ?? 50 : 50
 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-let path = dir + "/bench.vault", keyPath = dir + "/bench.key"
-try? FileManager.default.removeItem(atPath: path)
+let keyPath = dir + "/bench.key"
 try? FileManager.default.removeItem(atPath: keyPath)
 try KeyFile.create(at: keyPath)
-let ks = try await Keystore.create(at: path, protection: .keyFile(path: keyPath))
-var count = 0     // entries stored
-var bulk = 0      // labels 0..<bulk come from the bulk load; measured inserts use others
-print("| entries | file MiB | insert median ms | insert p90 ms | read median ms | read p90 ms | cold open ms | bulk load s |")
-print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+// One keystore per size, bulk-loaded first; the measurements then go round-robin over the sizes,
+// so a burst of disk activity from another process falls on all of them alike.
+var stores: [(size: Int, path: String, ks: Keystore, load: Double)] = []
+var next = 0 // measured inserts get labels no bulk load uses
 for size in sizes {
+    let path = dir + "/bench-\(size).vault"
+    try? FileManager.default.removeItem(atPath: path)
+    let ks = try await Keystore.create(at: path, protection: .keyFile(path: keyPath))
     let loadStart = seconds()
+    var count = 0
     while count < size {
-        let batch = try (bulk..<(bulk + min(size - count, 2000))).map { try entry($0) }
+        let batch = try (count..<min(size, count + 2000)).map { try entry($0) }
         try await ks.insert(contentsOf: batch)
         count += batch.count
-        bulk += batch.count
     }
-    let load = seconds() - loadStart
-    var inserts: [Double] = []
-    for _ in 0..<repeats {
-        let e = try entry(1_000_000 + count)
+    stores.append((size, path, ks, seconds() - loadStart))
+}
+var inserts = Array(repeating: [Double](), count: stores.count)
+var reads = Array(repeating: [Double](), count: stores.count)
+var opens = Array(repeating: [Double](), count: stores.count)
+for rep in 0..<repeats {
+    for (i, s) in stores.enumerated() {
+        let e = try entry(10_000_000 + next)
+        next += 1
         let t = seconds()
-        try await ks.insert(e)
-        inserts.append(seconds() - t)
-        count += 1
+        try await s.ks.insert(e)
+        inserts[i].append(seconds() - t)
     }
-    var reads: [Double] = []
-    for i in 0..<repeats {
-        let label = String(format: "Acme BV %06d", (i * 7919) % bulk)
+    for (i, s) in stores.enumerated() {
+        let label = String(format: "Acme BV %06d", (rep * 7919) % s.size)
         let t = seconds()
-        let e = try await ks.entry(label)
-        reads.append(seconds() - t)
+        let e = try await s.ks.entry(label)
+        reads[i].append(seconds() - t)
         precondition(e.field("client_secret") != nil)
     }
-    let t = seconds()
-    _ = try await Keystore.open(at: path, unlock: .keyFile(path: keyPath))
-    let open = (seconds() - t) * 1000
-    let mib = Double((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) / 1048576
-    let (im, ip) = stats(inserts), (rm, rp) = stats(reads)
-    print(String(format: "| %d | %.1f | %.2f | %.2f | %.3f | %.3f | %.0f | %.1f |", size, mib, im, ip, rm, rp, open, load))
+}
+for _ in 0..<5 {
+    for (i, s) in stores.enumerated() {
+        let t = seconds()
+        _ = try await Keystore.open(at: s.path, unlock: .keyFile(path: keyPath))
+        opens[i].append(seconds() - t)
+    }
+}
+print("| entries | file MiB | insert median ms | insert p90 ms | read median ms | read p90 ms | cold open median ms | bulk load s |")
+print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for (i, s) in stores.enumerated() {
+    let mib = Double((try FileManager.default.attributesOfItem(atPath: s.path)[.size] as? Int) ?? 0) / 1048576
+    let (im, ip) = stats(inserts[i]), (rm, rp) = stats(reads[i]), (om, _) = stats(opens[i])
+    print(String(format: "| %d | %.1f | %.2f | %.2f | %.3f | %.3f | %.0f | %.1f |", s.size, mib, im, ip, rm, rp, om, s.load))
 }
 if !keep { try? FileManager.default.removeItem(atPath: dir) }
