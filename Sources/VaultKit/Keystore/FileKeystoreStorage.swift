@@ -122,30 +122,9 @@ final class FileSession: KeystoreStorageSession {
         }
         generation = gen
         let bytes = try FileIO.readAll(fd, from: start, path)
-        var found: [SealedRecord] = []
-        var committed = 0       // records up to here end a transaction
-        var committedOffset = 0
-        var offset = 0
-        let outcome: String? = bytes.withUnsafeBytes { b in
-            while offset < b.count {
-                switch SealedRecord.parse(b, at: offset) {
-                case .incomplete: return nil // the remains of an interrupted append
-                case .damaged(let what):
-                    // Zeros after the last frame are what a power loss can leave of an append whose
-                    // data never reached the disk: an interrupted write, not damage.
-                    if b[offset...].allSatisfy({ $0 == 0 }) { return nil }
-                    return what
-                case .record(let r):
-                    found.append(r)
-                    offset += r.frameByteCount
-                    if r.commits { committed = found.count; committedOffset = offset }
-                }
-            }
-            return nil
-        }
-        if let outcome { throw .damaged(detail: outcome) }
+        let (found, committedOffset) = try SealedRecord.parseLog(bytes)
         committedEnd = start + committedOffset
-        return (Array(found[0..<committed]), StorageCursor(generation: generation, position: start + committedOffset), restarted)
+        return (found, StorageCursor(generation: generation, position: start + committedOffset), restarted)
     }
 
     func append(_ records: [SealedRecord]) throws(KeystoreError) -> StorageCursor {

@@ -86,14 +86,24 @@ public final class Keystore {
     /// The keystore's X25519 identity, which opens blobs sealed to it.
     /// - Throws: `KeystoreError.damaged`, `.truncated`, lock and I/O errors.
     public func identity() async throws(KeystoreError) -> KeyPair {
+        let r = try await identityRecord()
+        do { return try KeyPair(secretKey: try r.requiredSecret(.secretKey)) } catch let e as KeystoreError { throw e } catch {
+            throw .damaged(detail: "identity secret key")
+        }
+    }
+
+    /// When the identity was created (RFC 3339 UTC), for `vault recipient`'s `# created:` line.
+    /// - Throws: `KeystoreError.damaged`, `.truncated`, lock and I/O errors.
+    public func identityCreated() async throws(KeystoreError) -> String {
+        try await identityRecord().requiredText(.created)
+    }
+
+    private func identityRecord() async throws(KeystoreError) -> RecordReader {
         let record = try await read { () throws(KeystoreError) -> SealedRecord in
             guard let i = index.identities.last else { throw .damaged(detail: "no identity record") }
             return index.records[i]
         }
-        let r = try RecordReader(try record.open(keystoreID: keystoreID, key: recordKey))
-        do { return try KeyPair(secretKey: try r.requiredSecret(.secretKey)) } catch let e as KeystoreError { throw e } catch {
-            throw .damaged(detail: "identity secret key")
-        }
+        return try RecordReader(try record.open(keystoreID: keystoreID, key: recordKey))
     }
 
     // MARK: Access helpers

@@ -115,4 +115,35 @@ public struct SealedRecord: Sendable, Equatable {
             initialized = count
         }
     }
+
+    /// Parses a log (the bytes after the header, or after a position): the committed records,
+    /// and the length they take. An incomplete frame at the end, zero bytes after the last frame,
+    /// and records after the last commit flag are the remains of an interrupted append: left out.
+    /// - Throws: `KeystoreError.damaged` for an impossible frame length or type.
+    static func parseLog(_ bytes: [UInt8]) throws(KeystoreError) -> (records: [SealedRecord], committedLength: Int) {
+        var found: [SealedRecord] = []
+        var committed = 0       // records up to here end a transaction
+        var committedOffset = 0
+        var offset = 0
+        let outcome: String? = bytes.withUnsafeBytes { b in
+            while offset < b.count {
+                switch parse(b, at: offset) {
+                case .incomplete: return nil
+                case .damaged(let what):
+                    // Zeros after the last frame are what a power loss can leave of an append whose
+                    // data never reached the disk: an interrupted write, not damage.
+                    if b[offset...].allSatisfy({ $0 == 0 }) { return nil }
+                    return what
+                case .record(let r):
+                    found.append(r)
+                    offset += r.frameByteCount
+                    if r.commits { committed = found.count; committedOffset = offset }
+                }
+            }
+            return nil
+        }
+        if let outcome { throw .damaged(detail: outcome) }
+        found.removeLast(found.count - committed)
+        return (found, committedOffset)
+    }
 }
