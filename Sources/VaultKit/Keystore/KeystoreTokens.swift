@@ -41,7 +41,7 @@ extension Keystore {
             }
             if acquired { break }
             guard FileIO.now() < deadline else { throw KeystoreError.leaseTimeout(label: label) }
-            usleep(useconds_t.random(in: 10_000...40_000))
+            try await Task.sleep(nanoseconds: UInt64.random(in: 10_000_000...40_000_000))
         }
         let current = try tokenIndex.map { (i) throws(KeystoreError) in try TokenState(decoding: try open(i)) }
         let replacement: TokenState?
