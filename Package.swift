@@ -31,6 +31,10 @@ let package = Package(
         // Fuzzing (scripts/fuzz): a normal build replays a corpus; a -sanitize=fuzzer build fuzzes.
         .target(name: "CFuzzDriver"),
         .executableTarget(name: "vault-fuzz", dependencies: ["VaultKit", "CFuzzDriver"]),
+        // Test helper: several of these contend for one keystore in the keystore tests.
+        .executableTarget(name: "keystore-stress", dependencies: ["VaultKit"]),
+        // Benchmark for docs/PERFORMANCE.md; run it in release mode, never as a unit test.
+        .executableTarget(name: "keystore-bench", dependencies: ["VaultKit"]),
         .testTarget(
             name: "VaultKitTests",
             dependencies: ["VaultKit"],

@@ -1,0 +1,208 @@
+import Foundation
+
+/// One credential field of an entry. The value stays in secret memory — `client_id` included,
+/// so that no credential value ever needs a Swift `String`.
+public struct CredentialField {
+    /// The field name (`client_id`, `client_secret`, …, or a generic entry's key).
+    public let name: String
+    /// The value, as stored.
+    public let value: SecretBytes
+
+    /// A field.
+    public init(name: String, value: SecretBytes) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// One version of a stored entry: what a blob delivered, and when. Independent of the payload
+/// parser: the hand-off layer fills it from a checked payload.
+public struct KeystoreEntry {
+    /// The label, stored in Unicode NFC; compared after NFC, case-sensitively.
+    public var label: String
+    /// `exact-online` or `generic`.
+    public var type: String
+    /// The credential fields in their order.
+    public var fields: [CredentialField]
+    /// The sender's unauthenticated claim of who they are.
+    public var from: String?
+    /// The sender's note.
+    public var note: String?
+    /// The id of the blob that delivered this version: 32 lower-case hex digits.
+    public var blobID: String
+    /// The request code the blob answered, if any.
+    public var request: String?
+    /// When the blob was made (RFC 3339 UTC, `YYYY-MM-DDTHH:MM:SSZ`).
+    public var created: String
+    /// When the blob expired or expires.
+    public var expires: String
+    /// When the blob was opened into this keystore.
+    public var opened: String
+
+    /// An entry.
+    public init(label: String, type: String, fields: [CredentialField], from: String? = nil, note: String? = nil,
+                blobID: String, request: String? = nil, created: String, expires: String, opened: String) {
+        self.label = label; self.type = type; self.fields = fields; self.from = from; self.note = note
+        self.blobID = blobID; self.request = request; self.created = created; self.expires = expires; self.opened = opened
+    }
+
+    /// The value of the field `name`, if the entry has it.
+    public func field(_ name: String) -> SecretBytes? { fields.first { $0.name == name }?.value }
+
+    /// Checks what the keystore relies on (the payload parser checks the rest).
+    /// - Throws: `KeystoreError.invalidEntry`.
+    func validate() throws(KeystoreError) {
+        guard !label.isEmpty else { throw .invalidEntry(detail: "label is empty") }
+        // A backstop only: the payload parser and the CLI apply FORMAT.md's exact label rule.
+        guard label.utf8.count <= 4096, !label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidEntry(detail: "label has control characters or is too long")
+        }
+        guard ["exact-online", "generic"].contains(type) else { throw .invalidEntry(detail: "type is not exact-online or generic") }
+        guard isBlobID(blobID) else { throw .invalidEntry(detail: "blob id is not 32 lower-case hex digits") }
+        if let request, !isBlobID(request) { throw .invalidEntry(detail: "request code is not 32 lower-case hex digits") }
+        for (name, t) in [("created", created), ("expires", expires), ("opened", opened)] where !Timestamp.isValid(t) {
+            throw .invalidEntry(detail: "\(name) is not a YYYY-MM-DDTHH:MM:SSZ time")
+        }
+        var names = Set<String>()
+        for f in fields {
+            guard !f.name.isEmpty, names.insert(f.name).inserted else { throw .invalidEntry(detail: "field names must be distinct and not empty") }
+        }
+    }
+
+    func encoded() throws(KeystoreError) -> SecretBytes {
+        var w = RecordWriter()
+        w.add(.label, Label.normalized(label))
+        w.add(.type, type)
+        for f in fields {
+            w.add(.fieldName, f.name)
+            w.add(.fieldValue, secret: f.value)
+        }
+        w.addIfPresent(.from, from)
+        w.addIfPresent(.note, note)
+        w.add(.blobID, blobID)
+        w.addIfPresent(.request, request)
+        w.add(.created, created)
+        w.add(.expires, expires)
+        w.add(.opened, opened)
+        return try w.encoded()
+    }
+
+    init(decoding plaintext: SecretBytes) throws(KeystoreError) {
+        let r = try RecordReader(plaintext)
+        let names = r.all(.fieldName)
+        let values = r.all(.fieldValue)
+        guard names.count == values.count else { throw .damaged(detail: "entry field names and values do not pair") }
+        var fields: [CredentialField] = []
+        for (n, v) in zip(names, values) { fields.append(CredentialField(name: try r.text(n), value: try r.secret(v))) }
+        self.init(label: try r.requiredText(.label), type: try r.requiredText(.type), fields: fields,
+                  from: try r.optionalText(.from), note: try r.optionalText(.note), blobID: try r.requiredText(.blobID),
+                  request: try r.optionalText(.request), created: try r.requiredText(.created),
+                  expires: try r.requiredText(.expires), opened: try r.requiredText(.opened))
+    }
+}
+
+/// What `Keystore.list` gives for an entry: everything but the credential values. Listing never
+/// holds secrets, so it needs no secret memory however many entries there are (each `SecretBytes`
+/// is its own guarded mapping, and a process may only have so many).
+public struct KeystoreEntrySummary: Sendable, Equatable {
+    /// The label (NFC).
+    public let label: String
+    /// `exact-online` or `generic`.
+    public let type: String
+    /// The names of the credential fields, in order.
+    public let fieldNames: [String]
+    /// The sender's unauthenticated claim of who they are.
+    public let from: String?
+    /// The sender's note.
+    public let note: String?
+    /// The id of the blob that delivered the current version.
+    public let blobID: String
+    /// The request code the blob answered, if any.
+    public let request: String?
+    /// When the blob was made.
+    public let created: String
+    /// When the blob expired or expires.
+    public let expires: String
+    /// When the blob was opened into this keystore.
+    public let opened: String
+    /// How many versions are stored (1 + earlier versions kept by replace).
+    public let versions: Int
+
+    init(decoding plaintext: SecretBytes, versions: Int) throws(KeystoreError) {
+        let r = try RecordReader(plaintext)
+        var names: [String] = []
+        for f in r.all(.fieldName) { names.append(try r.text(f)) }
+        label = try r.requiredText(.label); type = try r.requiredText(.type); fieldNames = names
+        from = try r.optionalText(.from); note = try r.optionalText(.note); blobID = try r.requiredText(.blobID)
+        request = try r.optionalText(.request); created = try r.requiredText(.created)
+        expires = try r.requiredText(.expires); opened = try r.requiredText(.opened)
+        self.versions = versions
+    }
+}
+
+/// An entry's OAuth token state, replaced under a lease (`Keystore.withTokenLease`).
+public struct TokenState {
+    /// The refresh token (Exact Online issues a new one with every refresh; the old one is burnt).
+    public var refreshToken: SecretBytes
+    /// The access token.
+    public var accessToken: SecretBytes
+    /// When the access token expires (RFC 3339 UTC).
+    public var accessTokenExpires: String
+
+    /// A token state.
+    public init(refreshToken: SecretBytes, accessToken: SecretBytes, accessTokenExpires: String) {
+        self.refreshToken = refreshToken
+        self.accessToken = accessToken
+        self.accessTokenExpires = accessTokenExpires
+    }
+
+    func encoded(label: String) throws(KeystoreError) -> SecretBytes {
+        var w = RecordWriter()
+        w.add(.label, label)
+        w.add(.refreshToken, secret: refreshToken)
+        w.add(.accessToken, secret: accessToken)
+        w.add(.accessExpires, accessTokenExpires)
+        return try w.encoded()
+    }
+
+    init(decoding plaintext: SecretBytes) throws(KeystoreError) {
+        let r = try RecordReader(plaintext)
+        self.init(refreshToken: try r.requiredSecret(.refreshToken), accessToken: try r.requiredSecret(.accessToken),
+                  accessTokenExpires: try r.requiredText(.accessExpires))
+    }
+}
+
+/// Label comparison: Unicode NFC, case-sensitive (CLI.md).
+enum Label {
+    static func normalized(_ label: String) -> String { label.precomposedStringWithCanonicalMapping }
+}
+
+func isBlobID(_ s: String) -> Bool {
+    s.utf8.count == 32 && s.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+}
+
+/// RFC 3339 UTC times in the one form the project uses: `YYYY-MM-DDTHH:MM:SSZ`.
+public enum Timestamp {
+    /// The time now, in that form.
+    public static func now() -> String { string(fromEpochSeconds: Int(FileIO.now())) }
+
+    /// `seconds` since the epoch, in that form.
+    public static func string(fromEpochSeconds seconds: Int) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+        return f.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    /// Whether `s` has exactly the form `YYYY-MM-DDTHH:MM:SSZ` (digits where digits go).
+    public static func isValid(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard b.count == 20 else { return false }
+        let shape = Array("dddd-dd-ddTdd:dd:ddZ".utf8)
+        for (c, p) in zip(b, shape) {
+            if p == UInt8(ascii: "d") { guard (0x30...0x39).contains(c) else { return false } } else if c != p { return false }
+        }
+        return true
+    }
+}

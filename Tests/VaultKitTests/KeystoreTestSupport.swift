@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+@testable import VaultKit
+
+/// A temporary directory with a key file, removed when the test ends. Keystores in tests are
+/// unlocked by key files, or by passphrases at the `interactive` profile, to keep Argon2id cheap.
+final class KeystoreFixture {
+    let dir: String
+    let path: String
+    let keyPath: String
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "keystore-test-" + Random.bytes(6).map { String(format: "%02x", $0) }.joined()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        path = dir + "/test.vault"
+        keyPath = dir + "/test.key"
+        try KeyFile.create(at: keyPath)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    func create() async throws -> Keystore {
+        try await Keystore.create(at: path, protection: .keyFile(path: keyPath))
+    }
+
+    func open() async throws -> Keystore {
+        try await Keystore.open(at: path, unlock: .keyFile(path: keyPath))
+    }
+
+    func bytes() throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
+
+    func write(_ bytes: [UInt8]) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+    }
+}
+
+func secret(_ s: String) -> SecretBytes { try! SecretBytes(Array(s.utf8)) }
+
+func string(_ s: SecretBytes?) -> String? { s.map { $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } } }
+
+func randomBlobID() -> String { Random.bytes(16).map { String(format: "%02x", $0) }.joined() }
+
+/// An entry shaped like the "exact-online, all fields" vector.
+func sampleEntry(label: String = "Acme BV", blobID: String = randomBlobID(), secretValue: String = "EKKQh8KqRptS") -> KeystoreEntry {
+    KeystoreEntry(label: label, type: "exact-online",
+                  fields: [CredentialField(name: "client_id", value: secret("1c07724e-cc1b-9ff3-2f42-4a50582c18c9")),
+                           CredentialField(name: "client_secret", value: secret(secretValue)),
+                           CredentialField(name: "webhook_secret", value: secret("dsUfeHBTYVayMQGQ")),
+                           CredentialField(name: "region", value: secret("es")),
+                           CredentialField(name: "redirect_uri", value: secret("https://static.xpertsuite.nl/OAuthRedirect.html")),
+                           CredentialField(name: "app_name", value: secret("NN XS Connect"))],
+                  from: "Jan, payroll", note: "first line\nsecond", blobID: blobID, created: "2026-11-23T12:00:00Z",
+                  expires: "2099-12-31T00:00:00Z", opened: "2026-11-24T00:00:00Z")
+}
+
+/// Asserts that `body` throws exactly `expected`.
+func assertThrows<T>(_ expected: KeystoreError, file: StaticString = #filePath, line: UInt = #line,
+                     _ body: () async throws -> T) async {
+    do {
+        _ = try await body()
+        XCTFail("expected \(expected), nothing thrown", file: file, line: line)
+    } catch let e as KeystoreError {
+        XCTAssertEqual(e, expected, file: file, line: line)
+    } catch {
+        XCTFail("expected \(expected), got \(error)", file: file, line: line)
+    }
+}
+
+/// The directory holding the built products (the test bundle sits beside them).
+func productsDirectory() -> URL {
+    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+        return bundle.bundleURL.deletingLastPathComponent()
+    }
+    return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+}
+
+/// `XCTAssertEqual` without an autoclosure, so its arguments may `await`.
+func expectEqual<T: Equatable>(_ a: T, _ b: T, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a, b, file: file, line: line)
+}
