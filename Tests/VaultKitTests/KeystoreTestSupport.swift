@@ -35,7 +35,6 @@ final class KeystoreFixture {
     }
 }
 
-func secret(_ s: String) -> SecretBytes { try! SecretBytes(Array(s.utf8)) }
 
 func string(_ s: SecretBytes?) -> String? { s.map { $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } } }
 

@@ -33,8 +33,8 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(back.request, p.request)
         guard case .exactOnline(let c) = back.credentials else { return XCTFail("type changed") }
         XCTAssertEqual(c.clientID, "936aa40c-cdaa-523d-a8ea-6d21a185cc8e", "stored lower case without braces")
-        XCTAssertEqual(string(c.clientSecret), "a\"b\\c/d~!")
-        XCTAssertEqual(c.webhookSecret.map(string), "dsUfeHBTYVayMQGQ")
+        XCTAssertEqual(utf8String(c.clientSecret), "a\"b\\c/d~!")
+        XCTAssertEqual(c.webhookSecret.map(utf8String), "dsUfeHBTYVayMQGQ")
         XCTAssertEqual(c.region, .uk)
         XCTAssertEqual(c.redirectURI, "https://static.xpertsuite.nl/OAuthRedirect.html")
         XCTAssertEqual(c.appName, "NN XS Connect")
@@ -54,7 +54,7 @@ final class RoundTripTests: XCTestCase {
         ])))
         guard case .generic(let fields) = generic.credentials else { return XCTFail() }
         XCTAssertEqual(fields.map(\.name), ["api_key", "tls_key", "z9_x"], "order kept")
-        XCTAssertEqual(fields.map { string($0.value) }, ["k-123", pem, "Ünïcödé\ttab"])
+        XCTAssertEqual(fields.map { utf8String($0.value) }, ["k-123", pem, "Ünïcödé\ttab"])
     }
 
     func testSeveralBlocksInOneTextOpenInOrder() throws {

@@ -16,7 +16,7 @@ enum TestData {
 
 func hex(_ s: String) -> [UInt8] { Hex.decode(s)! }
 func secret(_ s: String) -> SecretBytes { try! SecretBytes(Array(s.utf8)) }
-func string(_ s: SecretBytes) -> String { s.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+func utf8String(_ s: SecretBytes) -> String { s.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
 
 /// A key pair from a hex secret key.
 func keyPair(_ secretHex: String) -> KeyPair { try! KeyPair(secretKey: try! SecretBytes(hex(secretHex))) }

@@ -14,7 +14,7 @@ final class VectorTests: XCTestCase {
             XCTAssertEqual(pair.publicKey.recipient, v["recipient"], "public → recipient")
             XCTAssertEqual(try PublicKey(recipient: v["recipient"]!).bytes, pair.publicKey.bytes, "recipient → public")
             XCTAssertEqual(pair.publicKey.fingerprint.canonical, v["fingerprint"], "public → fingerprint")
-            XCTAssertEqual(string(try SecretKeyText.encode(pair)), v["secret_key"], "secret → secret-key string")
+            XCTAssertEqual(utf8String(try SecretKeyText.encode(pair)), v["secret_key"], "secret → secret-key string")
             let back = try SecretKeyText.decode(secret(v["secret_key"]!))
             XCTAssertTrue(back.secretKey.constantTimeEquals(pair.secretKey), "secret-key string → secret")
             XCTAssertTrue(try SecretKeyText.decode(secret(v["secret_key"]!.lowercased())).secretKey.constantTimeEquals(pair.secretKey))
