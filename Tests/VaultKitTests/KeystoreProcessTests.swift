@@ -38,7 +38,7 @@ final class KeystoreProcessTests: XCTestCase {
         let ks = try await f.create()
         try await ks.insert(sampleEntry())
         let log = f.dir + "/lease.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         // Two processes at once, then two more; each refreshes once, holding the lease 150 ms.
         let procs = try (0..<2).map { _ in
             try start(["lease", f.path, f.keyPath, "Acme BV", "150", log])
@@ -62,7 +62,7 @@ final class KeystoreProcessTests: XCTestCase {
         let ks = try await f.create()
         try await ks.insert(sampleEntry())
         let log = f.dir + "/lease.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let crashed = try start(["lease", f.path, f.keyPath, "Acme BV", "0", log, "crash"])
         crashed.waitUntilExit()
         XCTAssertEqual(crashed.terminationStatus, 3)
