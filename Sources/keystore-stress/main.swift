@@ -2,6 +2,7 @@
 // real processes contending for one keystore lose nothing. Usage:
 //   keystore-stress insert KEYSTORE KEYFILE PREFIX COUNT
 //   keystore-stress lease KEYSTORE KEYFILE LABEL HOLD_MS LOG [crash]
+//   keystore-stress compact KEYSTORE KEYFILE COUNT
 // `lease` adds one to the counter kept in the entry's refresh token and appends
 // "start end" (milliseconds) to LOG; with `crash` it exits while holding the lease.
 import Foundation
@@ -43,6 +44,9 @@ do {
             return TokenState(refreshToken: try SecretBytes(Array(String(n + 1).utf8)),
                               accessToken: try SecretBytes(Array("access".utf8)), accessTokenExpires: Timestamp.now())
         }
+    case "compact":
+        guard let count = Int(args[3]) else { fail("usage: compact KEYSTORE KEYFILE COUNT") }
+        for _ in 0..<count { try await ks.compact() }
     default:
         fail("unknown command \(args[0])")
     }

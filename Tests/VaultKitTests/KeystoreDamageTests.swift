@@ -52,7 +52,7 @@ final class KeystoreDamageTests: XCTestCase {
         chmod(f.keyPath, 0o644)
         await assertThrows(.permissionsTooOpen(path: f.keyPath, mode: 0o644)) { try await f.open() }
         let short = f.dir + "/short.key"
-        FileManager.default.createFile(atPath: short, contents: Data(repeating: 7, count: 31), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: short, contents: Data(repeating: 7, count: 31), attributes: [.posixPermissions: 0o600])
         await assertThrows(.invalidKeyFile(path: short, size: 31)) { try await Keystore.open(at: f.path, unlock: .keyFile(path: short)) }
     }
 

@@ -38,7 +38,7 @@ final class KeystoreProcessTests: XCTestCase {
         let ks = try await f.create()
         try await ks.insert(sampleEntry())
         let log = f.dir + "/lease.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         // Two processes at once, then two more; each refreshes once, holding the lease 150 ms.
         let procs = try (0..<2).map { _ in
             try start(["lease", f.path, f.keyPath, "Acme BV", "150", log])
@@ -62,7 +62,7 @@ final class KeystoreProcessTests: XCTestCase {
         let ks = try await f.create()
         try await ks.insert(sampleEntry())
         let log = f.dir + "/lease.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let crashed = try start(["lease", f.path, f.keyPath, "Acme BV", "0", log, "crash"])
         crashed.waitUntilExit()
         XCTAssertEqual(crashed.terminationStatus, 3)
@@ -79,15 +79,19 @@ final class KeystoreProcessTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(t), 3)
     }
 
-    func testSIGKILLDuringInsertsLeavesAConsistentKeystore() async throws {
+    func testSIGKILLDuringInsertsAndCompactionsLeavesAConsistentKeystore() async throws {
         let f = try KeystoreFixture()
         _ = try await f.create()
         var before = 0
         for round in 0..<8 {
+            // One process appends while another rewrites the file by rename; both are killed.
             let p = try start(["insert", f.path, f.keyPath, "r\(round)", "1000"])
+            let c = try start(["compact", f.path, f.keyPath, "1000"])
             usleep(useconds_t.random(in: 30_000...120_000))
             kill(p.processIdentifier, SIGKILL)
+            kill(c.processIdentifier, SIGKILL)
             p.waitUntilExit()
+            c.waitUntilExit()
             // Old or new state, never a mix: it opens, every record authenticates, and nothing
             // stored earlier is gone.
             let ks = try await f.open()

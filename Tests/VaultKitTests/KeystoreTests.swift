@@ -170,7 +170,7 @@ final class KeystoreTests: XCTestCase {
         try await ks.remove("gone")
         let before = try f.bytes().count
         let stale = f.path + ".tmp-0123abcd"   // what a rewrite killed half-way leaves
-        FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3]))
         try await ks.compact()
         XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
         XCTAssertLessThan(try f.bytes().count, before / 2)
