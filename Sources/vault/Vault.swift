@@ -25,6 +25,15 @@ struct Vault: ParsableCommand {
 
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [ParsableCommand.Type] = [
+        Init.self,
+        RecipientCommand.self,
+        OpenCommand.self,
+        List.self,
+        Show.self,
+        Get.self,
+        Export.self,
+        Remove.self,
+        Passwd.self,
         Seal.self,
         FingerprintCommand.self,
         Inspect.self,

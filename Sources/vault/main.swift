@@ -2,4 +2,4 @@
 // and the reporting of every failure (Support/Runner.swift).
 import Foundation
 
-Runner.main(CommandLine.arguments)
+await Runner.main(CommandLine.arguments)

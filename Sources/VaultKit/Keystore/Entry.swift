@@ -127,11 +127,24 @@ public struct KeystoreEntrySummary: Sendable, Equatable {
     public let opened: String
     /// How many versions are stored (1 + earlier versions kept by replace).
     public let versions: Int
+    /// The values of the fields that are not secret (`client_id`, `region`, … of an Exact
+    /// Online entry; none of a generic entry, whose values are all treated as secrets).
+    public let publicFields: [String: String]
+
+    /// Fields of an exact-online entry whose values are identifiers, not secrets (FORMAT.md §5.1).
+    public static let publicExactOnlineFields: Set<String> = ["client_id", "region", "redirect_uri", "app_name", "division"]
 
     init(decoding plaintext: SecretBytes, versions: Int) throws(KeystoreError) {
         let r = try RecordReader(plaintext)
         var names: [String] = []
         for f in r.all(.fieldName) { names.append(try r.text(f)) }
+        var publicFields: [String: String] = [:]
+        if try r.requiredText(.type) == "exact-online" {
+            for (name, value) in zip(names, r.all(.fieldValue)) where Self.publicExactOnlineFields.contains(name) {
+                publicFields[name] = try r.text(value)
+            }
+        }
+        self.publicFields = publicFields
         label = try r.requiredText(.label); type = try r.requiredText(.type); fieldNames = names
         from = try r.optionalText(.from); note = try r.optionalText(.note); blobID = try r.requiredText(.blobID)
         request = try r.optionalText(.request); created = try r.requiredText(.created)
@@ -184,25 +197,11 @@ func isBlobID(_ s: String) -> Bool {
 /// RFC 3339 UTC times in the one form the project uses: `YYYY-MM-DDTHH:MM:SSZ`.
 public enum Timestamp {
     /// The time now, in that form.
-    public static func now() -> String { string(fromEpochSeconds: Int(FileIO.now())) }
+    public static func now() -> String { UTCTime(seconds: Int64(FileIO.now())).text }
 
     /// `seconds` since the epoch, in that form.
-    public static func string(fromEpochSeconds seconds: Int) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
-    }
+    public static func string(fromEpochSeconds seconds: Int) -> String { UTCTime(seconds: Int64(seconds)).text }
 
-    /// Whether `s` has exactly the form `YYYY-MM-DDTHH:MM:SSZ` (digits where digits go).
-    public static func isValid(_ s: String) -> Bool {
-        let b = Array(s.utf8)
-        guard b.count == 20 else { return false }
-        let shape = Array("dddd-dd-ddTdd:dd:ddZ".utf8)
-        for (c, p) in zip(b, shape) {
-            if p == UInt8(ascii: "d") { guard (0x30...0x39).contains(c) else { return false } } else if c != p { return false }
-        }
-        return true
-    }
+    /// Whether `s` is exactly `YYYY-MM-DDTHH:MM:SSZ`, a real calendar date and time.
+    public static func isValid(_ s: String) -> Bool { UTCTime(exact: s) != nil }
 }

@@ -23,6 +23,8 @@ enum Messages {
     static func explain(_ error: any Error) -> Explanation {
         switch error {
         case let e as OpenError: open(e)
+        case let e as KeystoreError: keystore(e)
+        case let e as ReceiveError: receive(e)
         case let e as PayloadError: payload(e)
         case let e as Bech32Error: bech32(e)
         case let e as FingerprintError: fingerprint(e)

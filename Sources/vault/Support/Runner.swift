@@ -5,7 +5,7 @@ import Foundation
 /// 0 ok, 1 failed, 2 usage mistake. argument-parser's own usage errors would exit 64
 /// (EX_USAGE); here they exit 2, worded like every other message.
 enum Runner {
-    static func main(_ arguments: [String]) -> Never {
+    static func main(_ arguments: [String]) async -> Never {
         let args = Array(arguments.dropFirst())
         // No command at all is a missing argument: usage on standard error, status 2.
         if args.isEmpty {
@@ -21,7 +21,11 @@ enum Runner {
             exit(parseFailure(error, args))
         }
         do {
-            try command.run()
+            if var vaultCommand = command as? any VaultCommand {
+                try await vaultCommand.start()
+            } else {
+                try command.run()
+            }
             exit(ExitStatus.ok.rawValue)
         } catch let failure as CLIFailure {
             Console.report(failure)

@@ -9,13 +9,14 @@ protocol VaultCommand: ParsableCommand {
     static var holdsSecrets: Bool { get }
     /// Does the work. Data goes to `Console.out`; messages are thrown as `CLIFailure` or
     /// printed with `Console.warning` / `Console.hint`.
-    mutating func execute(_ context: Context) throws
+    mutating func execute(_ context: Context) async throws
 }
 
 extension VaultCommand {
-    mutating func run() throws {
+    /// What the runner calls: hardening first for commands that hold secrets, then the work.
+    mutating func start() async throws {
         if Self.holdsSecrets { try Hardening.apply() }
-        try execute(Context())
+        try await execute(Context())
     }
 }
 

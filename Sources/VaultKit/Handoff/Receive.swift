@@ -1,0 +1,99 @@
+/// Why a blob that opened was not stored (FORMAT.md §6 steps 9–10).
+public enum ReceiveError: Error, Sendable {
+    /// Steps 1–8: the blob did not open.
+    case open(OpenError)
+    /// Step 9 (`.replay`), step 10 (`.labelInUse`), or the keystore failed.
+    case keystore(KeystoreError)
+}
+
+/// A blob stored in the keystore.
+public struct StoredBlob: Sendable {
+    /// The label it was stored under (the sender's, or the integrator's `--as`).
+    public let label: String
+    /// Its credential type.
+    public let type: CredentialType
+    /// The Exact Online client id, for exact-online entries.
+    public let clientID: String?
+    /// Whether an earlier entry with this label was kept as history.
+    public let replaced: Bool
+}
+
+/// Opening received texts into a keystore: §6 in full, each stored blob durable before it is
+/// reported.
+public enum Receiver {
+    /// What the integrator decided for this run.
+    public struct Options: Sendable {
+        /// Accept blobs past their expiry (`--allow-expired`).
+        public var allowExpired = false
+        /// Supersede an entry with the same label, keeping it as history (`--replace`).
+        public var replace = false
+        /// Store under this label instead of the sender's proposal (`--as`).
+        public var label: String?
+
+        /// Options: nothing allowed beyond the defaults.
+        public init(allowExpired: Bool = false, replace: Bool = false, label: String? = nil) {
+            self.allowExpired = allowExpired
+            self.replace = replace
+            self.label = label
+        }
+    }
+
+    /// The keystore entry for an opened payload. Every credential value goes in as
+    /// `SecretBytes`; an omitted region is stored as the default `nl`, the site the
+    /// credentials belong to.
+    /// - Throws: `SodiumError.outOfMemory`.
+    public static func entry(for payload: Payload, label: String? = nil, opened: UTCTime) throws(SodiumError) -> KeystoreEntry {
+        var fields: [CredentialField] = []
+        func add(_ name: String, _ text: String) throws(SodiumError) {
+            fields.append(CredentialField(name: name, value: try SecretBytes(Array(text.utf8))))
+        }
+        switch payload.credentials {
+        case .exactOnline(let c):
+            try add("client_id", c.clientID)
+            fields.append(CredentialField(name: "client_secret", value: c.clientSecret))
+            if let w = c.webhookSecret { fields.append(CredentialField(name: "webhook_secret", value: w)) }
+            try add("region", (c.region ?? .nl).rawValue)
+            if let v = c.redirectURI { try add("redirect_uri", v) }
+            if let v = c.appName { try add("app_name", v) }
+            if let v = c.division { try add("division", String(v)) }
+        case .generic(let g):
+            fields = g.map { CredentialField(name: $0.name, value: $0.value) }
+        }
+        return KeystoreEntry(label: label ?? payload.label, type: payload.type.rawValue, fields: fields,
+                             from: payload.from, note: payload.note, blobID: payload.id, request: payload.request,
+                             created: payload.created.text, expires: payload.expires.text, opened: opened.text)
+    }
+
+    /// Opens every blob of `text` with the keystore's identity at `now` and stores each that
+    /// passes, one durable insert per blob; a refused blob changes nothing.
+    public static func receive(_ text: [UInt8], into keystore: Keystore, options: Options, now: UTCTime,
+                               identity: KeyPair) async -> [(line: Int, result: Result<StoredBlob, ReceiveError>)] {
+        var results: [(line: Int, result: Result<StoredBlob, ReceiveError>)] = []
+        for outcome in Handoff.open(text, keys: [identity], now: now, allowExpired: options.allowExpired) {
+            switch outcome.result {
+            case .failure(let e): results.append((outcome.line, .failure(.open(e))))
+            case .success(let opened):
+                results.append((outcome.line, await store(opened.payload, into: keystore, options: options, now: now)))
+            }
+        }
+        return results
+    }
+
+    /// Stores one opened payload: the replay ledger first (whatever the options), then the label.
+    static func store(_ payload: Payload, into keystore: Keystore, options: Options, now: UTCTime) async -> Result<StoredBlob, ReceiveError> {
+        do throws(KeystoreError) {
+            let entry: KeystoreEntry
+            do throws(SodiumError) { entry = try Receiver.entry(for: payload, label: options.label, opened: now) } catch { throw .sodium(error) }
+            var replaced = false
+            if options.replace {
+                replaced = (try? await keystore.entry(entry.label)) != nil
+            }
+            try await keystore.insert(entry, replace: options.replace)
+            var clientID: String?
+            if case .exactOnline(let c) = payload.credentials { clientID = c.clientID }
+            return .success(StoredBlob(label: Label.normalized(entry.label), type: payload.type, clientID: clientID, replaced: replaced))
+        } catch {
+            return .failure(.keystore(error))
+        }
+    }
+}

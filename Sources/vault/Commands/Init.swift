@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import VaultKit
+
+extension KDFProfile: ExpressibleByArgument {}
+
+/// `vault init [--kdf interactive|moderate|sensitive] [--with-key-file FILE]` (CLI.md, Integrator).
+struct Init: VaultCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a keystore holding a new identity: the key your customers seal credentials to.",
+        discussion: """
+        Run once, as the integrator. The keystore is unlocked by a passphrase (asked twice at a \
+        terminal, or read from --passphrase-file) stretched with Argon2id at the --kdf limits \
+        (default moderate), or, with --with-key-file, by a new random 32-byte key file for \
+        unattended servers. Prints the recipient string and its fingerprint: publish both in \
+        your integration manual. An existing keystore is never overwritten.
+
+        Examples:
+          vault init
+          vault init --keystore /srv/vault/keystore.vault --with-key-file /srv/vault/keystore.key
+        """
+    )
+    static let holdsSecrets = true
+
+    @Option(name: .customLong("keystore"), help: ArgumentHelp(
+        "Where to create it (else VAULT_KEYSTORE, else $XDG_DATA_HOME/vault/keystore.vault).", valueName: "path"))
+    var keystore: String?
+
+    @Option(help: ArgumentHelp("Argon2id limits for the passphrase: interactive, moderate or sensitive (default moderate).", valueName: "profile"))
+    var kdf: KDFProfile?
+
+    @Option(name: .customLong("with-key-file"), help: ArgumentHelp(
+        "Unlock with a new random key file written here (mode 0600) instead of a passphrase.", valueName: "file"))
+    var withKeyFile: String?
+
+    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp(
+        "Read the new passphrase from the first line of this file (else VAULT_PASSPHRASE_FILE, else it is asked twice).",
+        valueName: "file"))
+    var passphraseFile: String?
+
+    mutating func execute(_ context: Context) async throws {
+        if withKeyFile != nil, kdf != nil {
+            throw CLIFailure.usage("--kdf applies to a passphrase; a key file needs no key derivation",
+                                   hints: ["drop --kdf, or drop --with-key-file to use a passphrase"])
+        }
+        var options = KeystoreOptions()
+        options.keystore = keystore
+        let path = KeystoreAccess.path(options, context)
+        // Refuse before asking anything: an existing keystore is never overwritten.
+        if FileManager.default.fileExists(atPath: path) { throw Messages.failure("cannot create the keystore", KeystoreError.alreadyExists(path: path)) }
+        if keystore == nil && context.environment["VAULT_KEYSTORE"] == nil {
+            // The default location's folder is made on first use, private to the user.
+            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                     withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let protection: KeystoreProtection
+        var createdKeyFile: String?
+        if let keyFile = withKeyFile {
+            try await KeystoreAccess.run("cannot create the key file") { try KeyFile.create(at: keyFile) }
+            createdKeyFile = keyFile
+            protection = .keyFile(path: keyFile)
+        } else {
+            let file = context.value(option: passphraseFile, variable: "VAULT_PASSPHRASE_FILE")
+            let option = passphraseFile != nil || file == nil ? "--passphrase-file" : "VAULT_PASSPHRASE_FILE"
+            protection = .passphrase(try KeystoreAccess.newPassphrase(file: file, option: option, context), profile: kdf ?? .moderate)
+        }
+        let store: Keystore
+        do {
+            store = try await Keystore.create(at: path, protection: protection)
+        } catch {
+            // Leave nothing behind: a key file for a keystore that does not exist is useless.
+            if let createdKeyFile { unlink(createdKeyFile) }
+            throw Messages.failure("cannot create the keystore \(Escape.quoted(path))", error)
+        }
+        let pair = try await KeystoreAccess.run("cannot read the new identity") { try await store.identity() }
+        Console.outLine(pair.publicKey.recipient)
+        Console.outLine(pair.publicKey.fingerprint.canonical)
+        Console.hint("created \(Escape.quoted(path)); publish the recipient and its fingerprint: vault recipient -o integrator.pub")
+        Console.hint(createdKeyFile != nil
+            ? "back up the keystore and the key file, apart from each other: without the key file nothing opens"
+            : "back up the keystore and remember the passphrase: without it nothing opens")
+    }
+}
+
+/// `vault recipient [-o FILE]`: the public key file to publish.
+struct RecipientCommand: VaultCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recipient",
+        abstract: "Print the public key file to publish: the recipient string with its fingerprint.",
+        discussion: """
+        Unlocks the keystore, so what it prints is the key the keystore really holds. Put the \
+        file (or the recipient and fingerprint lines) in your integration manual; customers \
+        seal to it with `vault seal --to FILE`.
+
+        Examples:
+          vault recipient
+          vault recipient -o integrator.pub
+        """
+    )
+    static let holdsSecrets = true
+
+    @OptionGroup var keystore: KeystoreOptions
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the public key file here instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Flag(help: "Replace an existing output file.")
+    var force = false
+
+    mutating func execute(_ context: Context) async throws {
+        if let output, output != "-" { try OutputFile.refuseExisting(output, force: force) }
+        let (store, _) = try await KeystoreAccess.open(keystore, context)
+        let pair = try await KeystoreAccess.run("cannot read the identity") { try await store.identity() }
+        let created = try await KeystoreAccess.run("cannot read the identity") { try await store.identityCreated() }
+        let text = PublicKeyFile.text(recipient: pair.publicKey.bytes, fingerprint: pair.publicKey.fingerprint,
+                                      created: UTCTime(exact: created) ?? Handoff.now())
+        if let output, output != "-" {
+            try OutputFile.write(Array(text.utf8), to: output, mode: 0o644, force: force)
+        } else {
+            Console.out(text)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import VaultKit
+
+/// `vault open FILE... [--allow-expired] [--replace] [--as LABEL]` (CLI.md, Integrator).
+struct OpenCommand: VaultCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open",
+        abstract: "Open sealed blobs into the keystore.",
+        discussion: """
+        Every blob in the files (- is standard input; a whole e-mail is fine) is checked as \
+        FORMAT.md §6 says and, if it passes, stored. For each stored blob one line is printed, \
+        once it is durably stored: label, type and client id, separated by tabs; never a \
+        secret. A refused blob is reported with its file and reason and changes nothing; the \
+        others are still stored. The exit status is 1 if any blob was refused.
+
+        Senders are not authenticated: the label a blob proposes is only a proposal. --as \
+        stores a single blob under your own label. A blob already stored is refused as a \
+        replay whatever the options.
+
+        Examples:
+          vault open acme.vault
+          vault open --as "Acme BV (NL)" mail.txt
+          vault open --replace new-secret.vault
+        """
+    )
+    static let holdsSecrets = true
+
+    @Argument(help: ArgumentHelp("Files holding sealed blobs (- for standard input).", valueName: "file"))
+    var files: [String]
+
+    @Flag(name: .customLong("allow-expired"), help: "Accept blobs past their expiry.")
+    var allowExpired = false
+
+    @Flag(help: "Store a blob whose label is in use as that entry's new version; the old one stays in its history.")
+    var replace = false
+
+    @Option(name: .customLong("as"), help: ArgumentHelp("Store the single blob under this label instead of the sender's.", valueName: "label"))
+    var label: String?
+
+    @OptionGroup var keystore: KeystoreOptions
+
+    mutating func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one file (- for standard input)") }
+        if let label, let rule = PayloadRules.label(label) { throw ValidationError("--as label \(rule)") }
+    }
+
+    mutating func execute(_ context: Context) async throws {
+        // Read every file first: a missing file is reported like a refused blob.
+        var inputs: [(file: String, bytes: [UInt8]?)] = []
+        var refusals: [String: Int] = [:]
+        for file in files {
+            do { inputs.append((file, try InputFile.readPublic(file))) } catch let failure as CLIFailure {
+                Console.report(failure)
+                inputs.append((file, nil))
+                refusals["unreadable file", default: 0] += 1
+            }
+        }
+        if label != nil {
+            let blobs = inputs.compactMap(\.bytes).map { Armor.decode($0).count }.reduce(0, +)
+            guard blobs == 1 else {
+                throw CLIFailure.usage("--as names one entry, but the files hold \(blobs) blobs",
+                                       hints: ["open the blobs one at a time when you give --as"])
+            }
+        }
+        let (store, _) = try await KeystoreAccess.open(keystore, context)
+        let identity = try await KeystoreAccess.run("cannot read the keystore's identity") { try await store.identity() }
+        let options = Receiver.Options(allowExpired: allowExpired, replace: replace, label: label)
+        let progress = files.count > 1 && isatty(2) == 1
+        var stored = 0
+        for (n, input) in inputs.enumerated() {
+            guard let bytes = input.bytes else { continue }
+            if progress { Console.write(2, Array("\rvault: opening \(n + 1)/\(inputs.count) \u{1b}[K".utf8)) }
+            let results = await Receiver.receive(bytes, into: store, options: options, now: Handoff.now(), identity: identity)
+            if progress { Console.write(2, Array("\r\u{1b}[K".utf8)) }
+            for (i, outcome) in results.enumerated() {
+                let place = "\(InputFile.display(input.file))" + (results.count > 1 ? " blob \(i + 1)" : "") + (outcome.line > 0 ? " (line \(outcome.line))" : "")
+                switch outcome.result {
+                case .success(let blob):
+                    stored += 1
+                    Console.outLine([Escape.forTerminal(blob.label), blob.type.rawValue, blob.clientID ?? "-"].joined(separator: "\t"))
+                    if blob.replaced { Console.hint("\(Escape.quoted(blob.label)): the earlier version is kept in its history (vault show --history)") }
+                case .failure(let error):
+                    refusals[Self.reason(error), default: 0] += 1
+                    Console.report(Messages.failure(place, error))
+                }
+            }
+        }
+        let refused = refusals.values.reduce(0, +)
+        if refused > 0 || stored > 1 {
+            let reasons = refusals.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            Console.write(2, Array("vault: opened \(stored), refused \(refused)\(reasons.isEmpty ? "" : " (\(reasons))")\n".utf8))
+        }
+        if refused > 0 { throw CLIFailure.silent(.failed) }
+    }
+
+    /// The reason a blob was refused, for the summary: the class of FORMAT.md §6.
+    static func reason(_ error: ReceiveError) -> String {
+        switch error {
+        case .open(let e): e.className
+        case .keystore(.replay): "replay"
+        case .keystore(.labelInUse): "label in use"
+        case .keystore: "keystore error"
+        }
+    }
+}
