@@ -61,11 +61,66 @@ func fuzzRequest(_ input: [UInt8]) {
     require((try? HandoffRequests.read(Array(text.utf8))) == request, "request text parse → write → parse")
 }
 
+/// The keystore reader, given the key (a key-file keystore: no KDF runs), over an in-memory
+/// image of the file: whatever the bytes, opening and reading end in a value or a typed error.
+let fuzzKeyFile: String = {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("vault-fuzz-\(getpid()).key").path
+    // A fixed key, so that seed images made by `vault-fuzz keystore-seed` open in any run.
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    _ = [UInt8](repeating: 0x42, count: 32).withUnsafeBytes { write(fd, $0.baseAddress, 32) }
+    close(fd)
+    atexit { unlink(fuzzKeyFilePath) }
+    return path
+}()
+nonisolated(unsafe) var fuzzKeyFilePath = ""
+
+/// Runs async keystore calls to completion from the synchronous fuzz callback.
+func blocking(_ body: @escaping @Sendable () async -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    Task { await body(); done.signal() }
+    done.wait()
+}
+
+func fuzzKeystore(_ input: [UInt8]) {
+    let keyFile = fuzzKeyFile
+    blocking {
+        guard let store = try? await Keystore.open(storage: MemoryKeystoreStorage(image: input), unlock: .keyFile(path: keyFile)),
+              let entries = try? await store.list() else {
+            // Replaying the seeds (scripts/fuzz --replay) checks that they still open.
+            require(ProcessInfo.processInfo.environment["VAULT_FUZZ_SEEDS_OPEN"] == nil, "a keystore seed opens")
+            return
+        }
+        for e in entries { _ = try? await store.history(e.label) }
+        _ = try? await store.verify()
+    }
+}
+
+/// Writes a seed image for the keystore target: a key-file keystore with two entries.
+func makeKeystoreSeed(_ path: String) {
+    let keyFile = fuzzKeyFile
+    blocking {
+        let storage = MemoryKeystoreStorage()
+        let store = try! await Keystore.create(storage: storage, protection: .keyFile(path: keyFile))
+        for label in ["Acme BV", "Bäckerei"] {
+            let fields = [CredentialField(name: "client_id", value: try! SecretBytes(Array("1c07724e-cc1b-9ff3-2f42-4a50582c18c9".utf8))),
+                          CredentialField(name: "client_secret", value: try! SecretBytes(Array("EKKQh8KqRptS".utf8)))]
+            try! await store.insert(KeystoreEntry(label: label, type: "exact-online", fields: fields, blobID: Handoff.newCode(),
+                                                  created: "2026-11-23T12:00:00Z", expires: "2099-12-31T00:00:00Z", opened: "2026-11-23T12:00:00Z"))
+        }
+        FileManager.default.createFile(atPath: path, contents: Data(storage.image))
+    }
+}
+
 let targets: [String: ([UInt8]) -> Void] = [
-    "blob": fuzzBlob, "payload": fuzzPayload, "bech32": fuzzBech32, "request": fuzzRequest,
+    "blob": fuzzBlob, "payload": fuzzPayload, "bech32": fuzzBech32, "request": fuzzRequest, "keystore": fuzzKeystore,
 ]
 
 var arguments = CommandLine.arguments
+fuzzKeyFilePath = fuzzKeyFile
+if arguments.count == 3, arguments[1] == "keystore-seed" {
+    makeKeystoreSeed(arguments[2])
+    exit(0)
+}
 guard arguments.count >= 2, let target = targets[arguments[1]] else {
     FileHandle.standardError.write(Data("usage: vault-fuzz \(targets.keys.sorted().joined(separator: "|")) [libFuzzer flags] [corpus…]\n".utf8))
     exit(2)
