@@ -26,7 +26,12 @@ let package = Package(
             dependencies: [
                 "VaultKit", "CVaultSys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // Bind every symbol at start (and full RELRO): lazy binding runs the dynamic
+            // linker's resolver at the first call of a libsodium function, and that resolver
+            // saves all vector registers on the stack, where fragments of a secret just copied
+            // with memcpy were left behind (found by scripts/reliability/secret_hygiene.py).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now", "-Xlinker", "-z", "-Xlinker", "relro"])]
         ),
         // Fuzzing (scripts/fuzz): a normal build replays a corpus; a -sanitize=fuzzer build fuzzes.
         .target(name: "CFuzzDriver"),

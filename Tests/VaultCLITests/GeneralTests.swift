@@ -72,3 +72,20 @@ final class GeneralTests: CLITestCase {
         XCTAssertTrue(r.stderr.contains("evil\\u{1b}[2J.pub"), r.stderr)
     }
 }
+
+/// The binary binds every symbol at start: lazy binding's resolver saves the vector registers on
+/// the stack, which left fragments of a secret there (scripts/reliability/secret_hygiene.py).
+final class LinkingTests: XCTestCase {
+    func testTheBinaryIsLinkedWithBindNow() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["readelf", "-d", CLI.binary]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertTrue(text.contains("BIND_NOW"), "vault must be linked with -z now:\n\(text)")
+    }
+}
