@@ -124,7 +124,8 @@ final class FileSession: KeystoreStorageSession {
         let bytes = try FileIO.readAll(fd, from: start, path)
         let (found, committedOffset) = try SealedRecord.parseLog(bytes)
         committedEnd = start + committedOffset
-        return (found, StorageCursor(generation: generation, position: start + committedOffset), restarted)
+        return (found, StorageCursor(generation: generation, position: start + committedOffset,
+                                     interruptedBytes: bytes.count - committedOffset), restarted)
     }
 
     func append(_ records: [SealedRecord]) throws(KeystoreError) -> StorageCursor {

@@ -108,6 +108,11 @@ public final class Keystore {
 
     // MARK: Access helpers
 
+    /// Bytes at the end of the stored log that were not part of a committed change when it was
+    /// last read: what a crash mid-append leaves, or a file cut inside its log (docs/KEYSTORE.md
+    /// §3). They are ignored, and the next change drops them. 0 normally.
+    public var interruptedWriteBytes: Int { cursor?.interruptedBytes ?? 0 }
+
     /// Runs `body` after catching up with the stored log, under shared access.
     func read<R>(_ body: () throws(KeystoreError) -> R) async throws(KeystoreError) -> R {
         try await storage.withAccess(exclusive: false) { (s) throws(KeystoreError) -> R in

@@ -31,11 +31,16 @@ public struct StorageCursor: Sendable, Equatable {
     public var generation: [UInt64]
     /// Opaque position within that generation's log (for a file: a byte offset).
     public var position: Int
+    /// Bytes after the last committed record when it was read: the remains of an interrupted
+    /// write (a crash mid-append) or of a file cut inside its log. Ignored, and dropped by the
+    /// next change; reported so that a cut file does not pass in silence.
+    public var interruptedBytes: Int
 
     /// Creates a cursor (for storage back ends).
-    public init(generation: [UInt64], position: Int) {
+    public init(generation: [UInt64], position: Int, interruptedBytes: Int = 0) {
         self.generation = generation
         self.position = position
+        self.interruptedBytes = interruptedBytes
     }
 }
 

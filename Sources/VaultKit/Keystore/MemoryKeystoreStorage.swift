@@ -46,7 +46,8 @@ public final class MemoryKeystoreStorage: KeystoreStorage {
             let restarted = cursor == nil || cursor!.generation != gen || cursor!.position > storage.image.count
             let start = restarted ? h.byteCount : cursor!.position
             let (found, length) = try SealedRecord.parseLog(Array(storage.image[start...]))
-            return (found, StorageCursor(generation: gen, position: start + length), restarted)
+            return (found, StorageCursor(generation: gen, position: start + length,
+                                         interruptedBytes: storage.image.count - start - length), restarted)
         }
 
         func append(_ records: [SealedRecord]) throws(KeystoreError) -> StorageCursor {

@@ -82,11 +82,19 @@ enum KeystoreAccess {
     static func open(_ options: KeystoreOptions, _ context: Context) async throws -> (keystore: Keystore, path: String) {
         let path = path(options, context)
         let unlock = try unlock(options, context, keystorePath: path)
+        let store: Keystore
         do {
-            return (try await Keystore.open(at: path, unlock: unlock), path)
+            store = try await Keystore.open(at: path, unlock: unlock)
         } catch {
             throw Messages.failure("cannot open the keystore \(Escape.quoted(path))", error)
         }
+        if store.interruptedWriteBytes > 0 {
+            // What a crash mid-write leaves, or a file cut inside its log: never silent.
+            Console.warning("the keystore \(Escape.quoted(path)) ends with \(store.interruptedWriteBytes) bytes of an unfinished change; "
+                            + "they were ignored (an interrupted write, or a file cut short)")
+            Console.hint("if no vault process was stopped while writing, restore the keystore from a backup")
+        }
+        return (store, path)
     }
 
     /// Runs a keystore call, wording its failure with `context`.
