@@ -40,6 +40,8 @@ struct FingerprintCommand: VaultCommand {
             if KeyArgument.isSecretKey(input) { throw KeyArgument.secretKeyRefused("argument \(i + 1)") }
             if KeyArgument.isRecipientString(input) {
                 _ = try KeyArgument.recipient(input, option: "recipient")
+            } else {
+                try KeyArgument.refuseForeignKey(input, option: "argument \(i + 1)")
             }
         }
         var status = ExitStatus.ok

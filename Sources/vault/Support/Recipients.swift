@@ -1,3 +1,4 @@
+import Foundation
 import VaultKit
 
 /// How a command-line argument that names a key is read (CLI.md `seal --to`, `fingerprint`).
@@ -40,10 +41,24 @@ enum KeyArgument {
                 throw Messages.failure("\(option) \(Escape.quoted(text))", error, status: .usage)
             }
         }
+        try refuseForeignKey(text, option: option)
         let bytes = try InputFile.readPublic(text)
         if holdsSecretKey(bytes) { throw CLIFailure.failed("\(option) \(InputFile.display(text)) holds a secret key; refused") }
         do { return try PublicKey(publicKeyFile: bytes) } catch {
             throw Messages.failure("\(option) \(InputFile.display(text))", error)
+        }
+    }
+
+    /// An argument that is no file but a valid Bech32 key of another kind (an age key, say):
+    /// refused as FORMAT.md §1's `prefix` class rather than as a missing file.
+    /// - Throws: `CLIFailure` status 2 naming the prefix found.
+    static func refuseForeignKey(_ text: String, option: String) throws {
+        guard text != "-", !FileManager.default.fileExists(atPath: text) else { return }
+        do { _ = try Bech32.decode(text, hrp: KeyText.recipientHRP, byteCount: KeyText.keyByteCount) } catch {
+            if case .prefix(let found) = error {
+                throw CLIFailure.usage("\(option) \(Escape.quoted(text)) is a key of another kind (prefix '\(Escape.forTerminal(found))'), not a vault recipient",
+                                       hints: ["a vault recipient starts with vault1; take it from the integrator's manual or their .pub file"])
+            }
         }
     }
 
