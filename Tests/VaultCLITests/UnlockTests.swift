@@ -97,8 +97,9 @@ final class UnlockTests: IntegratorTestCase {
     func testNoUnlockSourceWithoutTerminalIsAUsageError() throws {
         try makePassphraseKeystore()
         let before = try digest(ks)
+        try write("new.txt", "a new passphrase")
         for command in [["list"], ["show", "A"], ["get", "A", "client_id"], ["export", "A"], ["remove", "A"],
-                        ["recipient"], ["open", "-"], ["passwd"]] {
+                        ["recipient"], ["open", "-"], ["passwd", "--new-passphrase-file", "new.txt"]] {
             let r = try plain(command + ["--keystore", ks], stdin: "")
             try assertRefused(r, 2, "no terminal", "--passphrase-file", "--key-file", unchanged: before)
             XCTAssertEqual(r.stdout, "", "\(command)")
@@ -162,6 +163,17 @@ final class UnlockTests: IntegratorTestCase {
         try assertRefused(try vault("list"), 1, "does not unlock", unchanged: before)
     }
 
+    func testPasswdOfAKeyFileKeystoreSaysTheKeyFileNoLongerUnlocksIt() throws {
+        try makeKeystore()
+        try write("new.txt", passphrase)
+        let r = try vault("passwd", "--new-passphrase-file", "new.txt", "--kdf", "interactive")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("vault: warning: the key file 'ks.key' no longer unlocks"), r.stderr)
+        XCTAssertEqual(try list(["--passphrase-file", "new.txt"]).status, 0)
+        let before = try digest(ks)
+        try assertRefused(try list(["--key-file", keyFile]), 1, "cannot be unlocked with a key file", unchanged: before)
+    }
+
     func testPasswd() throws {
         try makePassphraseKeystore()
         XCTAssertEqual(try plain(["open", "--keystore", ks, "--passphrase-file", "pass.txt", "-"],
@@ -181,9 +193,16 @@ final class UnlockTests: IntegratorTestCase {
         XCTAssertEqual(try mode(ks), 0o600)
         XCTAssertEqual(try files().filter { $0.contains(".tmp") }, [], "no temporary file left")
 
-        // Without a new passphrase and no terminal: status 2 naming the option, nothing changed.
-        let n = try plain(["passwd", "--keystore", ks, "--passphrase-file", "new.txt", "--kdf", "interactive"])
+        // Without a new passphrase and no terminal: status 2 naming the option, at once (before
+        // the old passphrase is even tried), nothing changed.
+        let n = try plain(["passwd", "--keystore", ks, "--passphrase-file", "pass.txt", "--kdf", "interactive"])
         try assertRefused(n, 2, "--new-passphrase-file", unchanged: before)
+        XCTAssertFalse(n.stderr.contains("wrong passphrase"), n.stderr)
+        try write("open.txt", "readable new passphrase", mode: 0o644)
+        let o = try plain(["passwd", "--keystore", ks, "--passphrase-file", "pass.txt", "--new-passphrase-file", "open.txt",
+                           "--kdf", "interactive"])
+        try assertRefused(o, 1, "chmod 600 open.txt", unchanged: before)
+        XCTAssertFalse(o.stderr.contains("wrong passphrase"), "the new passphrase file is checked first: \(o.stderr)")
         try write("empty.txt", "")
         try assertRefused(try plain(["passwd", "--keystore", ks, "--passphrase-file", "new.txt", "--new-passphrase-file", "empty.txt",
                                      "--kdf", "interactive"]), 1, "empty passphrase", unchanged: before)
