@@ -70,6 +70,8 @@ final class IntegratorTests: IntegratorTestCase {
         XCTAssertEqual(r.stdout, "")
         XCTAssertTrue(r.stderr.contains("no terminal"), r.stderr)
         XCTAssertTrue(r.stderr.contains("--passphrase-file"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("VAULT_PASSPHRASE_FILE"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("--with-key-file"), "the unattended way is named too: \(r.stderr)")
         XCTAssertEqual(try files(), [pub], "nothing created")
         // --kdf with a key file is a usage mistake too.
         let k = try plain(["init", "--keystore", ks, "--with-key-file", keyFile, "--kdf", "interactive"])

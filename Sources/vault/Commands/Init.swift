@@ -62,7 +62,9 @@ struct Init: VaultCommand {
         } else {
             let file = context.value(option: passphraseFile, variable: "VAULT_PASSPHRASE_FILE")
             let option = passphraseFile != nil || file == nil ? "--passphrase-file" : "VAULT_PASSPHRASE_FILE"
-            protection = .passphrase(try KeystoreAccess.newPassphrase(file: file, option: option, context), profile: kdf ?? .moderate)
+            let otherwise = "--passphrase-file FILE (or VAULT_PASSPHRASE_FILE), or unlock with a new key file instead: --with-key-file FILE"
+            protection = .passphrase(try KeystoreAccess.newPassphrase(file: file, option: option, otherwise: otherwise, context),
+                                     profile: kdf ?? .moderate)
         }
         let store: Keystore
         do {

@@ -61,9 +61,10 @@ enum KeystoreAccess {
     /// A new passphrase: from `file` when given, else asked twice at the terminal (a mismatch is
     /// asked again, three times at most).
     /// - Parameter option: the option that supplies it without a terminal, for messages.
-    static func newPassphrase(file: String?, option: String, _ context: Context) throws -> SecretBytes {
+    /// - Parameter otherwise: how else it is given without a terminal (default `option FILE`).
+    static func newPassphrase(file: String?, option: String, otherwise: String? = nil, _ context: Context) throws -> SecretBytes {
         if let file { return try passphrase(fromFile: file, option: option) }
-        let terminal = try context.requireTerminal(for: "the new passphrase", option: "\(option) FILE")
+        let terminal = try context.requireTerminal(for: "the new passphrase", option: otherwise ?? "\(option) FILE")
         for _ in 0..<3 {
             let first = try terminal.askSecret("New passphrase: ")
             guard first.count > 0 else {
