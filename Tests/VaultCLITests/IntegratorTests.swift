@@ -257,6 +257,24 @@ final class IntegratorTests: IntegratorTestCase {
         XCTAssertTrue(again.stderr.contains("no entry 'Acme BV'"), again.stderr)
     }
 
+    func testHelpOfEveryIntegratorCommandHasAnExample() throws {
+        for command in ["init", "recipient", "open", "list", "show", "get", "export", "remove", "passwd"] {
+            let r = try plain([command, "--help"])
+            XCTAssertEqual(r.status, 0, command)
+            XCTAssertTrue(r.stdout.contains("Example"), "no example in help of \(command)")
+            XCTAssertTrue(r.stdout.contains("USAGE: vault \(command)"), r.stdout)
+            XCTAssertEqual(r.stderr, "")
+        }
+    }
+
+    func testInitRefusesAPassphraseFileOthersCanRead() throws {
+        try write("pass.txt", passphrase, mode: 0o640)
+        let r = try plain(["init", "--keystore", ks, "--passphrase-file", "pass.txt", "--kdf", "interactive"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("chmod 600 pass.txt"), r.stderr)
+        XCTAssertFalse(try files().contains(ks))
+    }
+
     func testEmptyKeystore() throws {
         try makeKeystore()
         let l = try vault("list")
