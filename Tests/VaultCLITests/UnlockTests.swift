@@ -151,6 +151,51 @@ final class UnlockTests: IntegratorTestCase {
         XCTAssertFalse(try files().contains("nowhere.vault"))
     }
 
+    /// The bad input matrix of the CLI issue: every header byte flipped, the file truncated at
+    /// every 64th byte. Each run ends with status 0 or 1 (never a crash), words for a refusal,
+    /// and the file byte for byte as it was: a reader never repairs.
+    func testEveryHeaderByteFlippedAndEveryTruncation() throws {
+        try makeKeystore()
+        try write("acme.vault", try sealed("Acme BV"))
+        XCTAssertEqual(try vault("open", "acme.vault").status, 0)
+        let good = Array(try Data(contentsOf: dir.appendingPathComponent(ks)))
+        let headerLength = Int(good[10]) << 8 | Int(good[11])
+        XCTAssertEqual(headerLength, 45 + 90 + 32)
+        var cases: [(bytes: [UInt8], what: String, mayOpen: Bool)] = []
+        for i in 0..<headerLength {
+            var bytes = good
+            bytes[i] ^= 0x20
+            cases.append((bytes, "byte \(i) flipped", false))
+        }
+        for length in stride(from: 0, to: good.count, by: 64) {
+            // Past the header, a cut frame is an interrupted append: the entry is gone, not the keystore.
+            cases.append((Array(good.prefix(length)), "truncated to \(length)", length > headerLength))
+        }
+        // Two at a time (one per core), each on its own copy; the findings are checked after.
+        let problems = Findings()
+        let directory = dir!, key = keyFile, all = cases
+        DispatchQueue.concurrentPerform(iterations: all.count) { n in
+            let c = all[n], name = "damaged-\(n).vault"
+            let url = directory.appendingPathComponent(name)
+            var found: [String] = []
+            do {
+                try Data(c.bytes).write(to: url)
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+                let r = try CLI.run(["list", "--json", "--keystore", name, "--key-file", key], in: directory)
+                if !(r.status == 1 || (c.mayOpen && r.status == 0)) { found.append("status \(r.status): \(r.stderr)") }
+                if r.status == 1 && (!r.stderr.hasPrefix("vault: error: cannot open the keystore") || r.stderr.contains("unexpected")
+                                     || !r.stdout.isEmpty) {
+                    found.append("not worded as a refusal: \(r.stderr)")
+                }
+                if Array(try Data(contentsOf: url)) != c.bytes { found.append("the keystore changed") }
+                try? FileManager.default.removeItem(at: url)
+                try? FileManager.default.removeItem(at: directory.appendingPathComponent(name + ".lock"))
+            } catch { found.append("\(error)") }
+            problems.add(found.map { "\(c.what): \($0)" })
+        }
+        XCTAssertEqual(problems.all, [])
+    }
+
     func testAnotherKeystoreSwappedIn() throws {
         try makeKeystore()
         try write("acme.vault", try sealed("Acme BV"))
@@ -207,4 +252,13 @@ final class UnlockTests: IntegratorTestCase {
         try assertRefused(try plain(["passwd", "--keystore", ks, "--passphrase-file", "new.txt", "--new-passphrase-file", "empty.txt",
                                      "--kdf", "interactive"]), 1, "empty passphrase", unchanged: before)
     }
+}
+
+/// What concurrently running checks found, gathered under a lock.
+final class Findings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+
+    func add(_ found: [String]) { lock.lock(); items += found; lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }
