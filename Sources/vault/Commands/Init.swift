@@ -48,7 +48,7 @@ struct Init: VaultCommand {
         let path = KeystoreAccess.path(options, context)
         // Refuse before asking anything: an existing keystore is never overwritten.
         if FileManager.default.fileExists(atPath: path) { throw Messages.failure("cannot create the keystore", KeystoreError.alreadyExists(path: path)) }
-        if keystore == nil && context.environment["VAULT_KEYSTORE"] == nil {
+        if context.value(option: keystore, variable: "VAULT_KEYSTORE") == nil {
             // The default location's folder is made on first use, private to the user.
             try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                      withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
