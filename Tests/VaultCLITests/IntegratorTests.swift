@@ -48,10 +48,30 @@ final class IntegratorTests: IntegratorTestCase {
                           1, "already exists", unchanged: before)
     }
 
+    func testInitAtTheDefaultLocation() throws {
+        // XDG_DATA_HOME, its folder made private; an empty VAULT_KEYSTORE counts as unset.
+        for (n, variables) in [["VAULT_KEYSTORE": ""], [:]].enumerated() {
+            let data = path("data-\(n)")
+            let env = variables.merging(["XDG_DATA_HOME": data]) { $1 }
+            let r = try plain(["init", "--with-key-file", "k\(n).key"], environment: env)
+            XCTAssertEqual(r.status, 0, "\(variables): \(r.stderr)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: data + "/vault/keystore.vault"), "\(variables)")
+            XCTAssertEqual(try mode("data-\(n)/vault"), 0o700)
+            let l = try plain(["list", "--json", "--key-file", "k\(n).key"], environment: env)
+            XCTAssertEqual(l.status, 0, l.stderr)
+        }
+        // Else ~/.local/share.
+        let home = ["HOME": path("home"), "XDG_DATA_HOME": ""]
+        XCTAssertEqual(try plain(["init", "--with-key-file", "h.key"], environment: home).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("home/.local/share/vault/keystore.vault")))
+    }
+
     func testInitLeavesNoKeyFileWhenTheKeystoreCannotBeCreated() throws {
         let r = try plain(["init", "--keystore", "missing-dir/ks.vault", "--with-key-file", keyFile])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertTrue(r.stderr.contains("cannot create the keystore"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("no such directory"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("create a keystore with `vault init`"), "odd advice while running init: \(r.stderr)")
         XCTAssertEqual(r.stdout, "")
         XCTAssertFalse(try files().contains(keyFile), "a key file was left behind")
     }

@@ -72,6 +72,11 @@ struct Init: VaultCommand {
         } catch {
             // Leave nothing behind: a key file for a keystore that does not exist is useless.
             if let createdKeyFile { unlink(createdKeyFile) }
+            // Here a missing file can only be the folder: say so, not "create it with vault init".
+            if case .notFound(let folder) = error {
+                throw CLIFailure.failed("cannot create the keystore \(Escape.quoted(path)): no such directory \(Escape.quoted(folder))",
+                                        hints: ["make the folder first (mkdir -p), or choose another path with --keystore"])
+            }
             throw Messages.failure("cannot create the keystore \(Escape.quoted(path))", error)
         }
         let pair = try await KeystoreAccess.run("cannot read the new identity") { try await store.identity() }
