@@ -97,6 +97,12 @@ final class IntegratorTests: IntegratorTestCase {
         let k = try plain(["init", "--keystore", ks, "--with-key-file", keyFile, "--kdf", "interactive"])
         XCTAssertEqual(k.status, 2, k.stderr)
         XCTAssertEqual(try files(), [pub])
+        // And a passphrase file with a key file: a keystore has one or the other, not both.
+        try write("pass.txt", passphrase)
+        let both = try plain(["init", "--keystore", ks, "--with-key-file", keyFile, "--passphrase-file", "pass.txt"])
+        XCTAssertEqual(both.status, 2, both.stderr)
+        XCTAssertTrue(both.stderr.contains("--with-key-file") && both.stderr.contains("--passphrase-file"), both.stderr)
+        XCTAssertEqual(try files(), [pub, "pass.txt"])
     }
 
     // MARK: recipient

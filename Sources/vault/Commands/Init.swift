@@ -43,6 +43,11 @@ struct Init: VaultCommand {
             throw CLIFailure.usage("--kdf applies to a passphrase; a key file needs no key derivation",
                                    hints: ["drop --kdf, or drop --with-key-file to use a passphrase"])
         }
+        if withKeyFile != nil, passphraseFile != nil {
+            // Silently ignoring one would leave the user believing the keystore has both.
+            throw CLIFailure.usage("give --with-key-file or --passphrase-file, not both: a new keystore is unlocked by one of them",
+                                   hints: ["a key file for an unattended server, a passphrase for a person"])
+        }
         var options = KeystoreOptions()
         options.keystore = keystore
         let path = KeystoreAccess.path(options, context)
