@@ -301,6 +301,37 @@ final class IntegratorTests: IntegratorTestCase {
         XCTAssertFalse(try files().contains(ks))
     }
 
+    /// `vault recipient > integrator.pub` on a full disk must not end with status 0 and an
+    /// empty file: a failed write to standard output is a failure of the command.
+    func testAFailedWriteToStandardOutputIsStatusOne() throws {
+        try makeKeystore()
+        try write("acme.vault", try sealed("Acme BV"))
+        XCTAssertEqual(try vault("open", "acme.vault").status, 0)
+        for args in [["recipient"], ["list"], ["list", "--json"], ["show", "Acme BV"], ["show", "Acme BV", "--json"],
+                     ["get", "Acme BV", "client_id"], ["export", "Acme BV"]] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+            process.arguments = ["-w", CLI.binary] + args + ["--keystore", ks, "--key-file", keyFile]
+            process.currentDirectoryURL = dir
+            process.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: "/dev/full"))
+            let errors = Pipe()
+            process.standardError = errors
+            try process.run()
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 1, "\(args): \(stderr)")
+            XCTAssertTrue(stderr.contains("vault: error: cannot write to standard output: "), "\(args): \(stderr)")
+        }
+        let f = Process()
+        f.executableURL = URL(fileURLWithPath: CLI.binary)
+        f.arguments = ["fingerprint", identity.recipient]
+        f.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: "/dev/full"))
+        f.standardError = FileHandle.nullDevice
+        try f.run()
+        f.waitUntilExit()
+        XCTAssertEqual(f.terminationStatus, 1, "fingerprint")
+    }
+
     func testEmptyKeystore() throws {
         try makeKeystore()
         let l = try vault("list")
