@@ -57,7 +57,10 @@ struct OpenCommand: VaultCommand {
             }
         }
         if label != nil {
-            let blobs = inputs.compactMap(\.bytes).map { Armor.decode($0).count }.reduce(0, +)
+            // A text with no blob at all (a cover letter) is refused on its own; it is not a blob.
+            let blobs = inputs.compactMap(\.bytes).map { text in
+                Armor.decode(text).filter { if case .failure(.noBlock) = $0.contents { false } else { true } }.count
+            }.reduce(0, +)
             // 0 only when no file could be read: those are refusals already, not a usage mistake.
             guard blobs <= 1 else {
                 throw CLIFailure.usage("--as names one entry, but the files hold \(blobs) blobs",
