@@ -53,6 +53,9 @@ final class UnlockTests: IntegratorTestCase {
         let before = try digest(ks)
         try assertRefused(try list(["--key-file", "other.key"], ["VAULT_KEY_FILE": path(keyFile)]),
                           1, "does not unlock the keystore", unchanged: before)
+        let missing = try list(["--key-file", "nope.key"])
+        try assertRefused(missing, 1, "key file 'nope.key'", "--key-file", unchanged: before)
+        XCTAssertFalse(missing.stderr.contains("vault init"), "the keystore is there; the key file is not: \(missing.stderr)")
         try write("short.key", "short")
         try assertRefused(try list(["--key-file", "short.key"]), 1, "5 bytes, not 32", unchanged: before)
         try assertRefused(try list(["--passphrase-file", "pass.txt"]), 1, "cannot be unlocked with a passphrase",

@@ -85,6 +85,10 @@ enum KeystoreAccess {
         let unlock = try unlock(options, context, keystorePath: path)
         do {
             return (try await Keystore.open(at: path, unlock: unlock), path)
+        } catch KeystoreError.notFound(let missing) where unlock.keyFilePath == missing {
+            // The keystore is there; what is missing is the key file it was offered.
+            throw CLIFailure.failed("cannot open the keystore \(Escape.quoted(path)): no key file \(Escape.quoted(missing))",
+                                    hints: ["check --key-file / VAULT_KEY_FILE"])
         } catch {
             throw Messages.failure("cannot open the keystore \(Escape.quoted(path))", error)
         }
@@ -93,5 +97,13 @@ enum KeystoreAccess {
     /// Runs a keystore call, wording its failure with `context`.
     static func run<T>(_ context: String, _ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch { throw Messages.failure(context, error) }
+    }
+}
+
+extension KeystoreUnlock {
+    /// The key file offered, if it is one.
+    var keyFilePath: String? {
+        if case .keyFile(let path) = self { return path }
+        return nil
     }
 }
