@@ -21,6 +21,14 @@ final class IntegratorInteractiveTests: IntegratorTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    func testPasswdAsksTheOldPassphraseThenTheNewOneTwice() throws {
+        try makePassphraseKeystore()
+        try scenario("passwd_passphrase")
+        try write("new.txt", "new " + passphrase)
+        XCTAssertEqual(try plain(["list", "--keystore", ks, "--passphrase-file", "new.txt"]).status, 0)
+        XCTAssertEqual(try plain(["list", "--keystore", ks, "--passphrase-file", "pass.txt"]).status, 1)
+    }
+
     func testOpenAsksThePassphrase() throws {
         try makePassphraseKeystore()
         try write("acme.vault", try sealed("Acme BV"))

@@ -203,6 +203,16 @@ def open_wrong_passphrase(binary, workdir, pub, grouped, fingerprint):
         fail("the typed passphrase appeared on the terminal", child)
 
 
+def passwd_passphrase(binary, workdir, pub, grouped, fingerprint):
+    """`vault passwd` asks the old passphrase, then the new one twice, all with echo off."""
+    child = spawn(binary, workdir, ["passwd", "--keystore", "ks.vault", "--kdf", "interactive"])
+    secret(child, "Passphrase for 'ks.vault': ", PASSPHRASE)
+    secret(child, "New passphrase: ", "new " + PASSPHRASE)
+    secret(child, "The same passphrase again: ", "new " + PASSPHRASE)
+    expect(child, "is changed")
+    finish(child, 0)
+
+
 if __name__ == "__main__":
     scenario, binary, workdir, pub, grouped, fingerprint = sys.argv[1:7]
     globals()[scenario](binary, workdir, pub, grouped, fingerprint)
