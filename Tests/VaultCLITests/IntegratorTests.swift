@@ -16,7 +16,7 @@ final class IntegratorTests: IntegratorTestCase {
         XCTAssertTrue(lines[0].hasPrefix("vault1"))
         XCTAssertEqual(lines[1], key.fingerprint.canonical)
         XCTAssertTrue(lines[1].hasPrefix("SHA256:") && lines[1].count == 71, lines[1])
-        XCTAssertTrue(r.stderr.contains("vault recipient -o"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("vault recipient --keystore ks.vault --key-file ks.key -o integrator.pub"), "a hint that works as typed: \(r.stderr)")
         XCTAssertTrue(r.stderr.contains("key file"), r.stderr)
         XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent(keyFile)).count, 32)
         XCTAssertEqual(try mode(keyFile), 0o600)

@@ -87,7 +87,10 @@ struct Init: VaultCommand {
         let pair = try await KeystoreAccess.run("cannot read the new identity") { try await store.identity() }
         Console.outLine(pair.publicKey.recipient)
         Console.outLine(pair.publicKey.fingerprint.canonical)
-        Console.hint("created \(Escape.quoted(path)); publish the recipient and its fingerprint: vault recipient -o integrator.pub")
+        // The hint's command must work as typed: it names the keystore when an option chose it.
+        let located = (keystore.map { " --keystore \(InputFile.shellQuoted($0))" } ?? "")
+            + (createdKeyFile.map { " --key-file \(InputFile.shellQuoted($0))" } ?? "")
+        Console.hint("created \(Escape.quoted(path)); publish the recipient and its fingerprint: vault recipient\(located) -o integrator.pub")
         Console.hint(createdKeyFile != nil
             ? "back up the keystore and the key file, apart from each other: without the key file nothing opens"
             : "back up the keystore and remember the passphrase: without it nothing opens")
