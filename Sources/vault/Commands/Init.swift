@@ -43,12 +43,17 @@ struct Init: VaultCommand {
             throw CLIFailure.usage("--kdf applies to a passphrase; a key file needs no key derivation",
                                    hints: ["drop --kdf, or drop --with-key-file to use a passphrase"])
         }
+        if withKeyFile != nil, passphraseFile != nil {
+            // Silently ignoring one would leave the user believing the keystore has both.
+            throw CLIFailure.usage("give --with-key-file or --passphrase-file, not both: a new keystore is unlocked by one of them",
+                                   hints: ["a key file for an unattended server, a passphrase for a person"])
+        }
         var options = KeystoreOptions()
         options.keystore = keystore
         let path = KeystoreAccess.path(options, context)
         // Refuse before asking anything: an existing keystore is never overwritten.
         if FileManager.default.fileExists(atPath: path) { throw Messages.failure("cannot create the keystore", KeystoreError.alreadyExists(path: path)) }
-        if keystore == nil && context.environment["VAULT_KEYSTORE"] == nil {
+        if context.value(option: keystore, variable: "VAULT_KEYSTORE") == nil {
             // The default location's folder is made on first use, private to the user.
             try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                      withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -62,7 +67,9 @@ struct Init: VaultCommand {
         } else {
             let file = context.value(option: passphraseFile, variable: "VAULT_PASSPHRASE_FILE")
             let option = passphraseFile != nil || file == nil ? "--passphrase-file" : "VAULT_PASSPHRASE_FILE"
-            protection = .passphrase(try KeystoreAccess.newPassphrase(file: file, option: option, context), profile: kdf ?? .moderate)
+            let otherwise = "--passphrase-file FILE (or VAULT_PASSPHRASE_FILE), or unlock with a new key file instead: --with-key-file FILE"
+            protection = .passphrase(try KeystoreAccess.newPassphrase(file: file, option: option, otherwise: otherwise, context),
+                                     profile: kdf ?? .moderate)
         }
         let store: Keystore
         do {
@@ -70,12 +77,20 @@ struct Init: VaultCommand {
         } catch {
             // Leave nothing behind: a key file for a keystore that does not exist is useless.
             if let createdKeyFile { unlink(createdKeyFile) }
+            // Here a missing file can only be the folder: say so, not "create it with vault init".
+            if case .notFound(let folder) = error {
+                throw CLIFailure.failed("cannot create the keystore \(Escape.quoted(path)): no such directory \(Escape.quoted(folder))",
+                                        hints: ["make the folder first (mkdir -p), or choose another path with --keystore"])
+            }
             throw Messages.failure("cannot create the keystore \(Escape.quoted(path))", error)
         }
         let pair = try await KeystoreAccess.run("cannot read the new identity") { try await store.identity() }
         Console.outLine(pair.publicKey.recipient)
         Console.outLine(pair.publicKey.fingerprint.canonical)
-        Console.hint("created \(Escape.quoted(path)); publish the recipient and its fingerprint: vault recipient -o integrator.pub")
+        // The hint's command must work as typed: it names the keystore when an option chose it.
+        let located = (keystore.map { " --keystore \(InputFile.shellQuoted($0))" } ?? "")
+            + (createdKeyFile.map { " --key-file \(InputFile.shellQuoted($0))" } ?? "")
+        Console.hint("created \(Escape.quoted(path)); publish the recipient and its fingerprint: vault recipient\(located) -o integrator.pub")
         Console.hint(createdKeyFile != nil
             ? "back up the keystore and the key file, apart from each other: without the key file nothing opens"
             : "back up the keystore and remember the passphrase: without it nothing opens")

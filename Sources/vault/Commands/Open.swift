@@ -57,11 +57,20 @@ struct OpenCommand: VaultCommand {
             }
         }
         if label != nil {
-            let blobs = inputs.compactMap(\.bytes).map { Armor.decode($0).count }.reduce(0, +)
-            guard blobs == 1 else {
+            // A text with no blob at all (a cover letter) is refused on its own; it is not a blob.
+            let blobs = inputs.compactMap(\.bytes).map { text in
+                Armor.decode(text).filter { if case .failure(.noBlock) = $0.contents { false } else { true } }.count
+            }.reduce(0, +)
+            // 0 only when no file could be read: those are refusals already, not a usage mistake.
+            guard blobs <= 1 else {
                 throw CLIFailure.usage("--as names one entry, but the files hold \(blobs) blobs",
                                        hints: ["open the blobs one at a time when you give --as"])
             }
+        }
+        // Nothing readable: refuse without asking for a passphrase that would unlock nothing.
+        guard inputs.contains(where: { $0.bytes != nil }) else {
+            Self.summary(stored: 0, refusals: refusals)
+            throw CLIFailure.silent(.failed)
         }
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let identity = try await KeystoreAccess.run("cannot read the keystore's identity") { try await store.identity() }
@@ -86,12 +95,16 @@ struct OpenCommand: VaultCommand {
                 }
             }
         }
+        Self.summary(stored: stored, refusals: refusals)
+        if !refusals.isEmpty { throw CLIFailure.silent(.failed) }
+    }
+
+    /// "opened N, refused M (reasons)" on standard error, when there was more than one blob or a refusal.
+    static func summary(stored: Int, refusals: [String: Int]) {
         let refused = refusals.values.reduce(0, +)
-        if refused > 0 || stored > 1 {
-            let reasons = refusals.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            Console.write(2, Array("vault: opened \(stored), refused \(refused)\(reasons.isEmpty ? "" : " (\(reasons))")\n".utf8))
-        }
-        if refused > 0 { throw CLIFailure.silent(.failed) }
+        guard refused > 0 || stored > 1 else { return }
+        let reasons = refusals.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        Console.write(2, Array("vault: opened \(stored), refused \(refused)\(reasons.isEmpty ? "" : " (\(reasons))")\n".utf8))
     }
 
     /// The reason a blob was refused, for the summary: the class of FORMAT.md §6.

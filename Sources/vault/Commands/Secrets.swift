@@ -102,11 +102,12 @@ struct Remove: VaultCommand {
 /// `vault passwd [--new-passphrase-file FILE]`: a new passphrase; the master key is rewrapped.
 struct Passwd: VaultCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Change the keystore's passphrase (or give a key-file keystore one).",
+        abstract: "Change the keystore's passphrase (or give a key-file keystore one instead of its key file).",
         discussion: """
         Unlocks with the current passphrase or key file, then sets the new passphrase, asked \
         twice at a terminal or read from --new-passphrase-file. Only the wrapped master key \
-        changes; the entries are not re-encrypted.
+        changes; the entries are not re-encrypted. The new passphrase replaces the old way of \
+        unlocking: after it, a key file no longer unlocks the keystore.
 
         Examples:
           vault passwd
@@ -124,11 +125,24 @@ struct Passwd: VaultCommand {
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
+        // The new passphrase's source is checked first, "at once" (CLI.md): a missing terminal or
+        // a bad file is reported before the old passphrase costs a KDF run.
+        var passphrase: SecretBytes?
+        if let file = newPassphraseFile {
+            passphrase = try KeystoreAccess.passphrase(fromFile: file, option: "--new-passphrase-file")
+        } else {
+            _ = try context.requireTerminal(for: "the new passphrase", option: "--new-passphrase-file FILE")
+        }
+        let keyFile = context.value(option: keystore.keyFile, variable: "VAULT_KEY_FILE")
         let (store, path) = try await KeystoreAccess.open(keystore, context)
-        let passphrase = try KeystoreAccess.newPassphrase(file: newPassphraseFile, option: "--new-passphrase-file", context)
+        let new = try passphrase ?? KeystoreAccess.newPassphrase(file: nil, option: "--new-passphrase-file", context)
         let profile = kdf
         try await KeystoreAccess.run("cannot change the passphrase of \(Escape.quoted(path))") {
-            try await store.changeProtection(to: .passphrase(passphrase, profile: profile))
+            try await store.changeProtection(to: .passphrase(new, profile: profile))
+        }
+        // The new passphrase replaces every key slot: a server's key file stops working.
+        if let keyFile {
+            Console.warning("the key file \(Escape.quoted(keyFile)) no longer unlocks \(Escape.quoted(path)); only the new passphrase does")
         }
         Console.hint("the passphrase of \(Escape.quoted(path)) is changed")
     }

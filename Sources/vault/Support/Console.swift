@@ -4,6 +4,12 @@ import Foundation
 /// error as `vault: error: …`, `vault: warning: …` or `vault: hint: …` (CLI.md, Conventions).
 /// Unbuffered writes, so data and messages interleave in the order they were made.
 enum Console {
+    /// The errno of the first failed write to standard output, 0 while none failed. The runner
+    /// turns it into status 1: `vault recipient > integrator.pub` on a full disk is a failure,
+    /// not an empty file and status 0. (Written from whichever task writes; one value, read
+    /// once at exit.)
+    nonisolated(unsafe) static var outputError: Int32 = 0
+
     /// Writes data to standard output as is.
     static func out(_ text: String) { write(1, Array(text.utf8)) }
 
@@ -42,7 +48,10 @@ enum Console {
             while done < buffer.count {
                 let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
                 if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
+                if n <= 0 {
+                    if fd == 1 && outputError == 0 { outputError = n < 0 ? errno : EIO }
+                    return
+                }
                 done += n
             }
         }

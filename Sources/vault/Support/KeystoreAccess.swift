@@ -61,9 +61,10 @@ enum KeystoreAccess {
     /// A new passphrase: from `file` when given, else asked twice at the terminal (a mismatch is
     /// asked again, three times at most).
     /// - Parameter option: the option that supplies it without a terminal, for messages.
-    static func newPassphrase(file: String?, option: String, _ context: Context) throws -> SecretBytes {
+    /// - Parameter otherwise: how else it is given without a terminal (default `option FILE`).
+    static func newPassphrase(file: String?, option: String, otherwise: String? = nil, _ context: Context) throws -> SecretBytes {
         if let file { return try passphrase(fromFile: file, option: option) }
-        let terminal = try context.requireTerminal(for: "the new passphrase", option: "\(option) FILE")
+        let terminal = try context.requireTerminal(for: "the new passphrase", option: otherwise ?? "\(option) FILE")
         for _ in 0..<3 {
             let first = try terminal.askSecret("New passphrase: ")
             guard first.count > 0 else {
@@ -85,6 +86,10 @@ enum KeystoreAccess {
         let store: Keystore
         do {
             store = try await Keystore.open(at: path, unlock: unlock)
+        } catch KeystoreError.notFound(let missing) where unlock.keyFilePath == missing {
+            // The keystore is there; what is missing is the key file it was offered.
+            throw CLIFailure.failed("cannot open the keystore \(Escape.quoted(path)): no key file \(Escape.quoted(missing))",
+                                    hints: ["check --key-file / VAULT_KEY_FILE"])
         } catch {
             throw Messages.failure("cannot open the keystore \(Escape.quoted(path))", error)
         }
@@ -100,5 +105,13 @@ enum KeystoreAccess {
     /// Runs a keystore call, wording its failure with `context`.
     static func run<T>(_ context: String, _ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch { throw Messages.failure(context, error) }
+    }
+}
+
+extension KeystoreUnlock {
+    /// The key file offered, if it is one.
+    var keyFilePath: String? {
+        if case .keyFile(let path) = self { return path }
+        return nil
     }
 }

@@ -63,7 +63,8 @@ enum Messages {
         case .recipientMismatch(let header, let payload):
             Explanation(text: "tampered: the blob's header names \(header.canonical) but its sealed contents name \(payload.canonical)")
         case .expired(let at):
-            Explanation(text: "the blob expired at \(at.text)", hints: ["ask the sender to seal the credentials again"])
+            Explanation(text: "the blob expired at \(at.text)",
+                        hints: ["ask the sender to seal the credentials again, or accept it anyway with vault open --allow-expired"])
         }
     }
 

@@ -26,6 +26,10 @@ enum Runner {
             } else {
                 try command.run()
             }
+            if Console.outputError != 0 {
+                Console.error("cannot write to standard output: \(Errno.text(Console.outputError))")
+                exit(ExitStatus.failed.rawValue)
+            }
             exit(ExitStatus.ok.rawValue)
         } catch let failure as CLIFailure {
             Console.report(failure)

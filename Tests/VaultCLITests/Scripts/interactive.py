@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Drives `vault seal` through a pseudo-terminal, as a customer at a terminal would.
+"""Drives `vault` through a pseudo-terminal, as a customer (seal) or integrator (init, open) would.
 
 Usage: interactive.py SCENARIO VAULT_BINARY WORKDIR RECIPIENT_FILE FINGERPRINT_GROUPED FINGERPRINT
 
@@ -17,6 +17,7 @@ SECRET = "EKKQh8KqRptS"
 TYPO = "EKKQh8KqRptZ"
 WEBHOOK = "Wh00kS3cretX"
 CLIENT_ID = "1c07724e-cc1b-9ff3-2f42-4a50582c18c9"
+PASSPHRASE = "correct horse battery staple"
 
 
 def fail(message, child=None):
@@ -71,7 +72,7 @@ def finish(child, status):
     child.expect(pexpect.EOF)
     child.close()
     transcript = child.logfile_read.getvalue()
-    for s in (SECRET, TYPO, WEBHOOK):
+    for s in (SECRET, TYPO, WEBHOOK, PASSPHRASE):
         if s in transcript:
             fail("a secret appeared on the terminal", child)
     if child.exitstatus != status:
@@ -164,6 +165,52 @@ def interrupted(binary, workdir, pub, grouped, fingerprint):
         fail("unexpected end: %r %r" % (child.exitstatus, child.signalstatus), child)
     if os.path.exists(os.path.join(workdir, "interrupted.vault")):
         fail("an output file was left behind")
+
+
+def init_passphrase(binary, workdir, pub, grouped, fingerprint):
+    """`vault init` asks the passphrase twice with echo off; an empty one and a mismatch are asked again."""
+    child = spawn(binary, workdir, ["init", "--keystore", "ks.vault", "--kdf", "interactive"])
+    secret(child, "New passphrase: ", "")
+    expect(child, "An empty passphrase is refused")
+    secret(child, "New passphrase: ", PASSPHRASE)
+    secret(child, "The same passphrase again: ", PASSPHRASE + "x")
+    expect(child, "The two passphrases differ")
+    secret(child, "New passphrase: ", PASSPHRASE)
+    secret(child, "The same passphrase again: ", PASSPHRASE)
+    expect(child, "vault1")
+    expect(child, "SHA256:")
+    transcript = finish(child, 0)
+    if PASSPHRASE + "x" in transcript:
+        fail("the mistyped passphrase appeared on the terminal", child)
+
+
+def open_passphrase(binary, workdir, pub, grouped, fingerprint):
+    """`vault open` asks the keystore's passphrase with echo off, then stores the blob."""
+    child = spawn(binary, workdir, ["open", "--keystore", "ks.vault", "acme.vault"])
+    secret(child, "Passphrase for 'ks.vault': ", PASSPHRASE)
+    expect(child, "Acme BV")
+    expect(child, CLIENT_ID)
+    finish(child, 0)
+
+
+def open_wrong_passphrase(binary, workdir, pub, grouped, fingerprint):
+    """A wrong passphrase at the terminal: status 1, named, nothing stored."""
+    child = spawn(binary, workdir, ["open", "--keystore", "ks.vault", "acme.vault"])
+    secret(child, "Passphrase for 'ks.vault': ", "not " + PASSPHRASE)
+    expect(child, "wrong passphrase")
+    transcript = finish(child, 1)
+    if "not " + PASSPHRASE in transcript:
+        fail("the typed passphrase appeared on the terminal", child)
+
+
+def passwd_passphrase(binary, workdir, pub, grouped, fingerprint):
+    """`vault passwd` asks the old passphrase, then the new one twice, all with echo off."""
+    child = spawn(binary, workdir, ["passwd", "--keystore", "ks.vault", "--kdf", "interactive"])
+    secret(child, "Passphrase for 'ks.vault': ", PASSPHRASE)
+    secret(child, "New passphrase: ", "new " + PASSPHRASE)
+    secret(child, "The same passphrase again: ", "new " + PASSPHRASE)
+    expect(child, "is changed")
+    finish(child, 0)
 
 
 if __name__ == "__main__":

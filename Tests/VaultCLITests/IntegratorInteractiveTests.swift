@@ -1,0 +1,42 @@
+import Foundation
+import XCTest
+import VaultKit
+
+/// The integrator at a terminal, driven through a pseudo-terminal by Scripts/interactive.py:
+/// the passphrase asked with echo off, twice for a new one.
+final class IntegratorInteractiveTests: IntegratorTestCase {
+    func scenario(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        guard let python = InteractiveTests.python else { throw XCTSkip("python3 with pexpect is not available") }
+        var output = ""
+        let status = InteractiveTests.shell([python, InteractiveTests.script, name, CLI.binary, dir.path, pub, "-", "-"],
+                                            output: &output)
+        XCTAssertEqual(status, 0, output, file: file, line: line)
+    }
+
+    func testInitAsksThePassphraseTwice() throws {
+        try scenario("init_passphrase")
+        // The passphrase typed (the second, matching time) unlocks it.
+        try write("pass.txt", passphrase)
+        let r = try plain(["recipient", "--keystore", ks, "--passphrase-file", "pass.txt"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    func testPasswdAsksTheOldPassphraseThenTheNewOneTwice() throws {
+        try makePassphraseKeystore()
+        try scenario("passwd_passphrase")
+        try write("new.txt", "new " + passphrase)
+        XCTAssertEqual(try plain(["list", "--keystore", ks, "--passphrase-file", "new.txt"]).status, 0)
+        XCTAssertEqual(try plain(["list", "--keystore", ks, "--passphrase-file", "pass.txt"]).status, 1)
+    }
+
+    func testOpenAsksThePassphrase() throws {
+        try makePassphraseKeystore()
+        try write("acme.vault", try sealed("Acme BV"))
+        let before = try digest(ks)
+        try scenario("open_wrong_passphrase")
+        XCTAssertEqual(try digest(ks), before)
+        try scenario("open_passphrase")
+        let r = try plain(["list", "--json", "--keystore", ks, "--passphrase-file", "pass.txt"])
+        XCTAssertTrue(r.stdout.contains("Acme BV"), r.stdout)
+    }
+}
