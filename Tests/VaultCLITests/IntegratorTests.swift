@@ -213,7 +213,7 @@ final class IntegratorTests: IntegratorTestCase {
         XCTAssertEqual(fields.map { $0["secret"] as? Bool }, [false, true, true, false, false])
         XCTAssertEqual(fields[0]["value"] as? String, clientID)
         XCTAssertNil(fields[1]["value"])
-        XCTAssertEqual(fields[4]["value"] as? String, "42")
+        XCTAssertEqual(fields[4]["value"] as? Int, 42, "a number, as in export")
         let hist = try XCTUnwrap(try json(try vault("show", "Acme BV", "--json", "--history")) as? [[String: Any]])
         XCTAssertEqual(hist.count, 1)
         let gsh = try XCTUnwrap(try json(try vault("show", "Other", "--json")) as? [String: Any])

@@ -112,9 +112,10 @@ enum EntryJSON {
 
     static func detail(_ e: KeystoreEntry) -> JSONOut {
         let fields: [JSONOut] = e.fields.map { f in
-            isPublic(f.name, in: e)
-                ? .object([("name", .string(f.name)), ("secret", .bool(false)), ("value", .string(text(f.value)))])
-                : .object([("name", .string(f.name)), ("secret", .bool(true))])
+            guard isPublic(f.name, in: e) else { return .object([("name", .string(f.name)), ("secret", .bool(true))]) }
+            // The division is a JSON number, as in the payload and in `export`.
+            let value: JSONOut = f.name == "division" ? Int(text(f.value)).map { .int($0) } ?? .string(text(f.value)) : .string(text(f.value))
+            return .object([("name", .string(f.name)), ("secret", .bool(false)), ("value", value)])
         }
         var members: [(String, JSONOut)] = [("label", .string(e.label)), ("type", .string(e.type)), ("fields", .array(fields))]
         members += [("created", .string(e.created)), ("expires", .string(e.expires)), ("opened", .string(e.opened))]

@@ -104,7 +104,9 @@ struct OpenCommand: VaultCommand {
         let refused = refusals.values.reduce(0, +)
         guard refused > 0 || stored > 1 else { return }
         let reasons = refusals.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        Console.write(2, Array("vault: opened \(stored), refused \(refused)\(reasons.isEmpty ? "" : " (\(reasons))")\n".utf8))
+        // A message of CLI.md's forms: an error when a blob was refused, else a hint.
+        let text = "opened \(stored), refused \(refused)\(reasons.isEmpty ? "" : " (\(reasons))")"
+        if refused > 0 { Console.error(text) } else { Console.hint(text) }
     }
 
     /// The reason a blob was refused, for the summary: the class of FORMAT.md §6.
