@@ -1,0 +1,43 @@
+import Foundation
+import XCTest
+import VaultKit
+
+/// Regressions found by scripts/reliability/disk_full.py (docs/RELIABILITY.md): a full disk and
+/// a folder the user cannot write, each a clear message, the keystore unchanged.
+final class ReliabilityTests: CLITestCase {
+    /// Runs vault with a file-size limit of `bytes` (what `ulimit -f` sets, in bytes) and SIGXFSZ
+    /// ignored, so a write past the limit fails with EFBIG as on a full disk. Its standard error
+    /// goes through a pipe: the limit would cut it short in the file CLI.run reads.
+    func runLimited(_ bytes: Int, _ args: String...) throws -> Run { try runLimited(bytes, args) }
+
+    func runLimited(_ bytes: Int, _ args: [String]) throws -> Run {
+        try CLI.run(args, in: dir, wrapper: ["bash", "-c", """
+            trap '' XFSZ; { prlimit --fsize=\(bytes) "$@" 2>&1 1>&3 3>&- | cat >&2; exit ${PIPESTATUS[0]}; } 3>&1
+            """, "limit"])
+    }
+
+    /// A keystore with a key file, its public key file, and a blob sealed to it.
+    func keystoreAndBlob() throws -> (args: [String], blob: String) {
+        XCTAssertEqual(try run("init", "--keystore", "ks.vault", "--with-key-file", "ks.key").status, 0)
+        let args = ["--keystore", "ks.vault", "--key-file", "ks.key"]
+        XCTAssertEqual(try run(["recipient", "-o", "ks.pub"] + args).status, 0)
+        let fp = try read("ks.pub").split(separator: "\n").first { $0.hasPrefix("# fingerprint: ") }!.dropFirst(15)
+        try writeInput()
+        let r = try run("seal", "--to", "ks.pub", "--expect-fingerprint", String(fp), "--label", "Acme BV",
+                        "--input", "creds.json", "-o", "acme.vault")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return (args, "acme.vault")
+    }
+
+    /// The key file's write cut short by a full disk was reported as "no such file or
+    /// directory": one write(2) returned a short count, and the error was made from a stale errno.
+    func testInitOnAFullDiskNamesTheCause() throws {
+        for limit in [0, 31, 200] {
+            let before = try files()
+            let r = try runLimited(limit, "init", "--keystore", "k.vault", "--with-key-file", "k.key")
+            assertFails(r, 1, "file too large")
+            XCTAssertFalse(r.stderr.contains("no such file"), r.stderr)
+            XCTAssertEqual(try files(), before, "init left files behind with a \(limit)-byte limit")
+        }
+    }
+}
