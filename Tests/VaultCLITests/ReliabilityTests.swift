@@ -35,9 +35,43 @@ final class ReliabilityTests: CLITestCase {
         for limit in [0, 31, 200] {
             let before = try files()
             let r = try runLimited(limit, "init", "--keystore", "k.vault", "--with-key-file", "k.key")
-            assertFails(r, 1, "file too large")
+            assertFails(r, 1, "cannot write", "file too large", "the disk is full")
             XCTAssertFalse(r.stderr.contains("no such file"), r.stderr)
             XCTAssertEqual(try files(), before, "init left files behind with a \(limit)-byte limit")
         }
+    }
+
+    /// A full disk during `vault open`: the message says what happened in words (not "pwrite")
+    /// and what to do; the keystore is byte-identical and the blob opens once there is room.
+    func testOpenOnAFullDiskChangesNothingAndSaysWhy() throws {
+        let (args, blob) = try keystoreAndBlob()
+        let before = try Data(contentsOf: dir.appendingPathComponent("ks.vault"))
+        for extra in [0, 1, 100] {
+            let r = try runLimited(before.count + extra, ["open"] + args + [blob])
+            assertFails(r, 1, "cannot write", "ks.vault", "file too large", "free some space")
+            XCTAssertFalse(r.stderr.contains("pwrite"), r.stderr)
+            XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("ks.vault")), before)
+        }
+        let r = try run(["open"] + args + [blob])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("Acme BV\texact-online\t"))
+    }
+
+    /// A keystore its user owns in a folder they cannot write: the lock file cannot be made,
+    /// and the message says that the folder must be writable. Root ignores permissions, so the
+    /// command runs as nobody; skipped when the tests do not run as root.
+    func testUnwritableFolderIsExplained() throws {
+        try XCTSkipUnless(getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+                          "needs root to run vault as nobody")
+        let (args, blob) = try keystoreAndBlob()
+        XCTAssertEqual(chmod(dir.path, 0o755), 0)
+        unlink(path("ks.vault.lock"))
+        for name in ["ks.vault", "ks.key"] { XCTAssertEqual(chown(path(name), 65534, 65534), 0) }
+        XCTAssertEqual(chmod(path(blob), 0o644), 0)
+        let before = try Data(contentsOf: dir.appendingPathComponent("ks.vault"))
+        let r = try CLI.run(["open"] + args + [blob], in: dir,
+                            wrapper: ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        assertFails(r, 1, "ks.vault.lock", "permission denied", "must be writable by this user", "not changed")
+        XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("ks.vault")), before)
     }
 }
