@@ -57,6 +57,19 @@ final class ReliabilityTests: CLITestCase {
         XCTAssertTrue(r.stdout.hasPrefix("Acme BV\texact-online\t"))
     }
 
+    /// A full disk while `seal -o` writes the blob: the same advice as for the keystore, and
+    /// neither the output file nor its temporary file is left.
+    func testSealOutputOnAFullDiskLeavesNothing() throws {
+        try writeInput()
+        let before = try files()
+        for limit in [0, 100] {
+            let r = try runLimited(limit, "seal", "--to", pub, "--expect-fingerprint", fingerprint, "--label", "Acme BV",
+                                   "--input", "creds.json", "-o", "acme.vault")
+            assertFails(r, 1, "cannot write", "acme.vault", "file too large", "the disk is full", "nothing was written")
+            XCTAssertEqual(try files(), before)
+        }
+    }
+
     /// A keystore its user owns in a folder they cannot write: the lock file cannot be made,
     /// and the message says that the folder must be writable. Root ignores permissions, so the
     /// command runs as nobody; skipped when the tests do not run as root.
