@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """SIGKILLs `vault open`, `vault remove` and `vault passwd` at random moments and checks, after
 every kill, that the keystore holds exactly the old or the new state (docs/RELIABILITY.md).
+`open3` is `vault open` of three blobs in one run: each is its own transaction, so a kill may
+leave the old state plus any prefix of the three, and never loses one it printed.
 
 Each kill lands at a moment drawn uniformly from [0, T], T the command's measured duration (the
 median of uncut runs, re-measured as the keystore grows), so kills fall right at the start, in
@@ -16,8 +18,8 @@ After every kill:
     so is a removed entry's blob,
   - no temporary file survives the next write command.
 
-  scripts/reliability/crash_loop.py --short     # about a minute, 3 x 25 kills
-  scripts/reliability/crash_loop.py             # the long run: 3 x 350 kills
+  scripts/reliability/crash_loop.py --short     # about 30 s: 4 x (25 uniform + 10 triggered) kills
+  scripts/reliability/crash_loop.py             # the long run: 4 x (350 + 100) kills
 """
 import argparse
 import os
@@ -202,6 +204,65 @@ class Loop:
             self.store(label, blob)
         self.t.check(len(self.state) == self.serial, f"open: {len(self.state)} entries for {self.serial} blobs")
 
+    # open of several blobs in one invocation ---------------------------------------------------
+    def run_open3(self):
+        """`vault open a b c`: each blob is its own transaction, stored and reported in order, so
+        a kill may leave the old state plus any prefix of the three, and every line printed
+        before the kill must be among them."""
+        self.ks, self.args = self.ws.init_key_file("crash3")
+        self.serial = 0
+        self.state = {}
+        pool = []
+        for _ in range(3):
+            self.store(*self.fresh_blob())
+
+        def factory():
+            blobs = [self.fresh_blob() for _ in range(3)]
+            return [self.vault, "open", *self.args, *[b for _, b in blobs]], lambda r: self.refresh()
+        duration = measure(factory)
+        done = 0
+        while done < self.kills + self.targeted:
+            if done % 50 == 0 and done:
+                duration = measure(factory, 3)
+            batch = [pool.pop() if pool else self.fresh_blob() for _ in range(3)]
+            labels = [l for l, _ in batch]
+            mode, d, trigger = self.plan(done, duration, self.grew(self.ks))
+            key = "open3" + mode
+            killed, status, out, err = killed_run([self.vault, "open", *self.args, *[b for _, b in batch]], d, trigger)
+            what = f"open3{mode} kill {done + 1} ({', '.join(labels)}, at {d * 1000:.1f} ms of {duration * 1000:.1f})"
+            old = dict(self.state)
+            st, r = common.state(self.vault, self.args, timeout=15)
+            if not self.t.check(st is not None, f"{what}: the keystore does not open afterwards: {r}"):
+                return
+            added = [l for l in labels if l in st]
+            prefix = labels[:len(added)]
+            unchanged = all(st.get(k) == v for k, v in old.items()) and set(st) == set(old) | set(added)
+            if not self.t.check(added == prefix and unchanged,
+                                f"{what}: not the old state plus a prefix of the blobs: old {old}, found {st}"):
+                return
+            printed = [line.split("\t")[0] for line in out.splitlines()]
+            self.t.check(all(l in st for l in printed), f"{what}: reported stored, then lost: {printed} vs {added}")
+            outcome = f"{len(added)} of 3"
+            if not killed:
+                self.t.check(status == 0 and len(added) == 3, f"{what}: an uncut open did not store all: {status} {err}")
+                self.count(key, "finished", 1.0)
+            else:
+                s = self.stats.setdefault(key, {"old": 0, "new": 0, "finished": 0, "bins": [0] * 5})
+                s[outcome] = s.get(outcome, 0) + 1
+                self.count(key, "old" if not added else "new", d / duration)
+                done += 1
+            for l, b in batch:
+                if l in st:
+                    self.replay_refused(b, l, st[l], what)
+                else:
+                    pool.append((l, b))
+            self.state = st
+            if self.verbose:
+                print(f"{what}: {'killed' if killed else 'finished'}, {outcome}", flush=True)
+        for label, blob in pool:
+            self.store(label, blob)
+        self.t.check(len(self.state) == self.serial, f"open3: {len(self.state)} entries for {self.serial} blobs")
+
     def refresh(self):
         st, _ = common.state(self.vault, self.args)
         self.state = st
@@ -343,12 +404,13 @@ class Loop:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--short", action="store_true", help="25 kills per command (about a minute)")
-    ap.add_argument("--kills", type=int, help="kills per command (default 350, or 25 with --short)")
+    ap.add_argument("--short", action="store_true", help="25 uniform and 10 triggered kills per command (about 30 s)")
+    ap.add_argument("--kills", type=int, help="uniform kills per command (default 350, or 25 with --short)")
     ap.add_argument("--targeted", type=int, help="further kills per command triggered by the change on disk "
                     "(default 100, or 10 with --short)")
     ap.add_argument("--seed", type=int, default=int(time.time()))
-    ap.add_argument("--commands", default="open,remove,passwd")
+    ap.add_argument("--commands", default="open,open3,remove,passwd",
+                    help="open3 is `vault open` of three blobs at once, each its own transaction")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
@@ -370,6 +432,11 @@ def main():
                 if not s:
                     continue
                 bins = f"; kills per fifth of the duration {s['bins']}" if key == c else ""
+                if c == "open3":
+                    parts = ", ".join(f"{s.get(f'{k} of 3', 0)} with {k} of 3 stored" for k in range(4))
+                    print(f"{key}: {s['old'] + s['new']} kills: {parts} ({s['finished']} runs finished before "
+                          f"their kill){'; kills per fifth of the duration ' + str(s['bins']) if key == c else ''}", flush=True)
+                    continue
                 print(f"{key}: {s['old'] + s['new']} kills: {s['old']} old state, {s['new']} new state "
                       f"({s['finished']} runs finished before their kill){bins}; "
                       f"{s.get('left temporary', 0)} left a temporary file", flush=True)
