@@ -11,7 +11,8 @@ final class ReliabilityTests: CLITestCase {
     func runLimited(_ bytes: Int, _ args: String...) throws -> Run { try runLimited(bytes, args) }
 
     func runLimited(_ bytes: Int, _ args: [String]) throws -> Run {
-        try CLI.run(args, in: dir, wrapper: ["bash", "-c", """
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"), "needs prlimit (util-linux)")
+        return try CLI.run(args, in: dir, wrapper: ["bash", "-c", """
             trap '' XFSZ; { prlimit --fsize=\(bytes) "$@" 2>&1 1>&3 3>&- | cat >&2; exit ${PIPESTATUS[0]}; } 3>&1
             """, "limit"])
     }
