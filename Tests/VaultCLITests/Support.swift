@@ -40,12 +40,13 @@ enum CLI {
     }()
 
     /// Runs `vault args` in `directory` with `stdin` as standard input.
+    /// - Parameter wrapper: a command that runs vault, such as `["prlimit", "--fsize=100"]`.
     @discardableResult
     static func run(_ args: [String], in directory: URL, stdin: String? = nil,
-                    environment: [String: String] = [:]) throws -> Run {
+                    environment: [String: String] = [:], wrapper: [String] = []) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        process.arguments = ["-w", binary] + args
+        process.arguments = ["-w"] + wrapper + [binary] + args
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") }
         env.merge(environment) { $1 }

@@ -181,6 +181,27 @@ final class KeystoreTests: XCTestCase {
         XCTAssertEqual(string(state?.refreshToken), "r19")
     }
 
+    /// Regression (scripts/reliability/crash_loop.py): a `vault passwd` killed while writing
+    /// its new file left the `.tmp-` copy until the next rewrite; an append (`vault open`,
+    /// `vault remove`) did not remove it, so it could stay for good. Every writer removes it now.
+    func testEveryWriterRemovesATemporaryAKilledRewriteLeft() async throws {
+        let f = try KeystoreFixture()
+        let ks = try await f.create()
+        let stale = f.path + ".tmp-4de5ea42e3c85d90"
+        _ = FileManager.default.createFile(atPath: stale, contents: Data(try f.bytes()))
+        _ = try await ks.list()   // a reader leaves it: it may be a writer's file in progress
+        XCTAssertTrue(FileManager.default.fileExists(atPath: stale))
+        try await ks.insert(sampleEntry())
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
+        _ = FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3]))
+        try await ks.remove("Acme BV")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
+        let other = f.dir + "/other.vault.tmp-0123abcd"   // another keystore's file is not ours
+        _ = FileManager.default.createFile(atPath: other, contents: Data([1]))
+        try await ks.insert(sampleEntry(label: "B"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: other))
+    }
+
     func testSymlinkResolvedAndLockBesideRealFile() async throws {
         let f = try KeystoreFixture()
         _ = try await f.create()

@@ -93,6 +93,11 @@ final class FileSession: KeystoreStorageSession {
             let st = try FileIO.checkPrivate(fd, path)
             fileID = [UInt64(st.st_dev), UInt64(st.st_ino)]
         } catch { Glibc.close(fd); throw error }
+        // Every writer, not only the next rewrite, removes what a killed rewrite left: otherwise
+        // a `vault passwd` killed mid-write leaves a full copy of the keystore, wrapped under a
+        // passphrase the user believes was never set, until the next passphrase change or
+        // compaction, which may never come.
+        if exclusive { removeStaleTemporaries() }
     }
 
     func close() { if fd >= 0 { Glibc.close(fd); fd = -1 } }
@@ -155,7 +160,6 @@ final class FileSession: KeystoreStorageSession {
 
     func replaceAll(header: [UInt8], records: [SealedRecord]) throws(KeystoreError) -> StorageCursor {
         precondition(exclusive, "replaceAll needs exclusive access")
-        removeStaleTemporaries()
         var bytes = header
         for r in records { bytes += r.frame() }
         let tmp = try FileIO.writeTemporary(beside: path, bytes)
@@ -174,7 +178,8 @@ final class FileSession: KeystoreStorageSession {
     }
 
     /// Temporary files of rewrites that a killed process left behind. Only a holder of the
-    /// exclusive lock writes them, and we hold it, so any that exist are stale.
+    /// exclusive lock writes them, and we hold it, so any that exist are stale. (Creation writes
+    /// one without the lock, but only where no keystore exists yet, and this session has opened one.)
     private func removeStaleTemporaries() {
         let (dir, name) = FileIO.split(path)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }

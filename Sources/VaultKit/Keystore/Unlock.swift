@@ -31,10 +31,18 @@ public enum KeyFile {
         let key: SecretBytes
         do { key = try SecretBytes.random(count: byteCount) } catch { throw .sodium(error) }
         let fd = try FileIO.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        let written = key.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
-        guard written == byteCount, fsync(fd) == 0 else {
-            let e = FileIO.fail("write", path); close(fd); unlink(path); throw e
+        // A short write is not an error: write the rest, so a failure is seen with its own errno
+        // (a single write cut short by a full disk returns a count, and errno is then stale).
+        var done = 0
+        var failure: KeystoreError?
+        while done < byteCount {
+            let n = key.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { failure = FileIO.fail("write", path); break }
+            done += n
         }
+        if failure == nil, fsync(fd) != 0 { failure = FileIO.fail("fsync", path) }
+        if let failure { close(fd); unlink(path); throw failure }
         close(fd)
         try FileIO.syncDirectory(FileIO.split(try FileIO.resolve(path)).dir)
     }

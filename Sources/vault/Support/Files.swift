@@ -139,6 +139,13 @@ enum OutputFile {
     /// - Throws: `CLIFailure` (status 1) naming the file and the cause.
     static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, force: Bool) throws {
         let shown = Escape.quoted(path)
+        func cannotWrite() -> CLIFailure {
+            let code = errno
+            let full = [EFBIG, ENOSPC, EDQUOT].contains(code)
+            return CLIFailure.failed("cannot write \(shown): \(Errno.text(code))",
+                                     hints: full ? ["the disk is full or a file size limit was reached: free some space, "
+                                                    + "then run the command again; nothing was written"] : [])
+        }
         try refuseExisting(path, force: force)
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
@@ -154,11 +161,11 @@ enum OutputFile {
                 while done < buffer.count {
                     let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
                     if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw CLIFailure.failed("cannot write \(shown): \(Errno.text())") }
+                    guard n > 0 else { throw cannotWrite() }
                     done += n
                 }
             }
-            guard fsync(fd) == 0 else { throw CLIFailure.failed("cannot write \(shown): \(Errno.text())") }
+            guard fsync(fd) == 0 else { throw cannotWrite() }
         }
         if force {
             guard rename(temporary, path) == 0 else { throw CLIFailure.failed("cannot write \(shown): \(Errno.text())") }

@@ -1,3 +1,4 @@
+import Foundation
 import VaultKit
 
 /// Words for the keystore's errors and for refusals at FORMAT.md §6 steps 9–10.
@@ -40,7 +41,8 @@ extension Messages {
             Explanation(text: "no such file: \(Escape.quoted(path))",
                         hints: ["create a keystore with `vault init`, or point --keystore / VAULT_KEYSTORE at yours"])
         case .io(let operation, let path, let code):
-            Explanation(text: "cannot \(operation) \(Escape.quoted(path)): \(Errno.text(code))")
+            Explanation(text: "cannot \(ioVerb(operation)) \(Escape.quoted(path)): \(Errno.text(code))",
+                        hints: ioHints(path: path, code: code))
         case .lockTimeout(let path, let seconds):
             Explanation(text: "another vault process has held \(Escape.quoted(path)) locked for over \(Int(seconds)) s",
                         hints: ["try again when it has finished"])
@@ -60,6 +62,35 @@ extension Messages {
             Explanation(text: "the token lease of \(Escape.quoted(label)) expired before the new state was stored")
         case .sodium(let s):
             sodium(s)
+        }
+    }
+
+    /// A system call named in words ("write", not "pwrite").
+    static func ioVerb(_ operation: String) -> String {
+        switch operation {
+        case "pwrite", "write": "write"
+        case "pread", "read": "read"
+        case "fsync": "flush to disk"
+        case "ftruncate": "truncate"
+        case "flock": "lock"
+        case "fstat": "examine"
+        case "realpath": "resolve"
+        default: operation
+        }
+    }
+
+    /// What to do about a failed system call where the cause is the user's to fix.
+    static func ioHints(path: String, code: Int32) -> [String] {
+        switch code {
+        case EFBIG, ENOSPC, EDQUOT:
+            return ["the disk is full or a file size limit was reached: free some space, then run the command again; "
+                    + "what failed to be written was not kept"]
+        case EACCES, EPERM, EROFS where path.hasSuffix(".lock") || path.contains(".tmp-"):
+            let dir = (path as NSString).deletingLastPathComponent
+            return ["vault writes beside the keystore (its .lock file; a new copy to change the passphrase): "
+                    + "the folder \(Escape.quoted(dir)) must be writable by this user; the keystore was not changed"]
+        default:
+            return []
         }
     }
 

@@ -1,0 +1,452 @@
+#!/usr/bin/env python3
+"""SIGKILLs `vault open`, `vault remove` and `vault passwd` at random moments and checks, after
+every kill, that the keystore holds exactly the old or the new state (docs/RELIABILITY.md).
+`open3` is `vault open` of three blobs in one run: each is its own transaction, so a kill may
+leave the old state plus any prefix of the three, and never loses one it printed.
+
+Each kill lands at a moment drawn uniformly from [0, T], T the command's measured duration (the
+median of uncut runs, re-measured as the keystore grows), so kills fall right at the start, in
+the middle and near the end. A run that finished before its kill is not counted as a kill.
+
+After every kill:
+  - the next command works at once (no stale lock: every check has a timeout),
+  - the keystore opens and its entries (label -> blob id) are exactly the old or the new state;
+    for passwd, exactly one of the old and new passphrases unlocks and the entries are unchanged,
+  - an entry `vault open` printed (reported stored) before the kill is present; a removal or
+    passphrase change reported done is in effect,
+  - a stored blob is in the replay ledger under its label (opening it again is a replay), and
+    so is a removed entry's blob,
+  - no temporary file survives the next write command.
+
+  scripts/reliability/crash_loop.py --short     # about 30 s: 4 x (25 uniform + 10 triggered) kills
+  scripts/reliability/crash_loop.py             # the long run: 4 x (350 + 100) kills
+"""
+import argparse
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+
+def killed_run(argv, delay, trigger=None, timeout=common.TIMEOUT):
+    """Starts argv and SIGKILLs it after `delay` seconds, counted from the start or, with a
+    trigger, from the moment trigger() first returns true (polled without pause: a change on
+    disk). Returns (killed, status, stdout, stderr)."""
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=common.clean_env(), start_new_session=True)
+    if trigger is not None:
+        while p.poll() is None and not trigger():
+            pass
+    deadline = time.monotonic() + delay
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or p.poll() is not None:
+            break
+        time.sleep(min(left, 0.002))
+    killed = False
+    if p.poll() is None:
+        os.kill(p.pid, signal.SIGKILL)
+        killed = True
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+    if killed and p.returncode != -signal.SIGKILL:
+        killed = False  # it exited on its own in the same instant
+    return killed, p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+def measure(argv_factory, n=5):
+    """Median wall time of n uncut runs of the command argv_factory() returns (it may set up each)."""
+    times = []
+    for _ in range(n):
+        argv, after = argv_factory()
+        start = time.monotonic()
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=common.clean_env(), start_new_session=True, timeout=common.TIMEOUT)
+        times.append(time.monotonic() - start)
+        after(r)
+    return statistics.median(times)
+
+
+class Loop:
+    def __init__(self, vault, kills, targeted, seed, tally, verbose):
+        self.vault = vault
+        self.kills = kills
+        self.targeted = targeted
+        self.rng = random.Random(seed)
+        self.t = tally
+        self.verbose = verbose
+        self.stats = {}
+        self.ws = common.Workspace(vault, prefix="vault-crash-")
+        self.ws.rng = random.Random(seed + 1)
+        self.pending_tmp = []
+        self.bulk = 60
+
+    def count(self, command, outcome, fraction):
+        s = self.stats.setdefault(command, {"old": 0, "new": 0, "finished": 0, "bins": [0] * 5})
+        s[outcome] += 1
+        if outcome != "finished":
+            s["bins"][min(int(fraction * 5), 4)] += 1
+
+    def plan(self, done, duration, trigger):
+        """The first `kills` kills land uniformly over [0, duration]; the `targeted` ones after
+        them land 0-1 ms after `trigger` sees the command start changing the files."""
+        if done < self.kills:
+            return "", self.rng.uniform(0.0, duration), None
+        return " (on-disk trigger)", self.rng.uniform(0.0, 0.001), trigger
+
+    def grew(self, path):
+        size = os.path.getsize(path)
+        return lambda: os.path.getsize(path) != size
+
+    def temporary_appears(self):
+        base = os.path.basename(self.ks) + ".tmp-"
+        before = set(os.listdir(self.ws.dir))
+        return lambda: any(n.startswith(base) and n not in before for n in os.listdir(self.ws.dir))
+
+    # Checks shared by open and remove -----------------------------------------------------
+    def check_state(self, expected_old, expected_new, what):
+        st, r = common.state(self.vault, self.args, timeout=15)
+        if not self.t.check(st is not None, f"{what}: the keystore does not open afterwards: {r}"):
+            return None
+        if st == expected_old:
+            return "old"
+        if st == expected_new:
+            return "new"
+        self.t.check(False, f"{what}: neither old nor new state: old {expected_old}, new {expected_new}, found {st}")
+        return None
+
+    def check_temporaries_after_write(self, what):
+        """Temporary files seen after earlier kills must be gone once a write command has run."""
+        left = [n for n in self.pending_tmp if os.path.exists(self.ws.path(n))]
+        self.t.check(not left, f"{what}: temporary files survived the next write command: {left}")
+        self.pending_tmp = common.temporaries(self.ws.dir, self.ks)
+
+    def replay_refused(self, blob, label, blob_id, what):
+        r = common.run([self.vault, "open", *self.args, blob], timeout=15)
+        ok = r.status == 1 and f"already opened: blob {blob_id} was stored as '{label}'" in r.stderr
+        self.t.check(ok, f"{what}: re-opening {label} is not refused as a replay of {blob_id}: {r}")
+
+    def fresh_blob(self):
+        self.serial += 1
+        label = f"entry-{self.serial:05d}"
+        blob, _ = self.ws.seal(label)
+        return label, blob
+
+    def store(self, label, blob):
+        r = common.run([self.vault, "open", *self.args, blob], timeout=15)
+        self.t.check(r.status == 0, f"setup open of {label}: {r}")
+        st, _ = common.state(self.vault, self.args)
+        self.state = st
+        self.check_temporaries_after_write(f"open {label}")
+
+    # open ------------------------------------------------------------------------------------
+    def run_open(self):
+        self.ks, self.args = self.ws.init_key_file("crash")
+        self.serial = 0
+        self.state = {}
+        pool = []  # blobs not stored yet: (label, path)
+        for _ in range(3):
+            self.store(*self.fresh_blob())
+        def factory():
+            label, blob = self.fresh_blob()
+            return [self.vault, "open", *self.args, blob], lambda r: self.refresh()
+        duration = measure(factory)
+        done = 0
+        while done < self.kills + self.targeted:
+            if done % 50 == 0 and done:
+                duration = measure(factory, 3)
+            label, blob = pool.pop() if pool else self.fresh_blob()
+            mode, d, trigger = self.plan(done, duration, self.grew(self.ks))
+            key = "open" + mode
+            killed, status, out, err = killed_run([self.vault, "open", *self.args, blob], d, trigger)
+            what = f"open{mode} kill {done + 1} ({label}, at {d * 1000:.1f} ms of {duration * 1000:.1f})"
+            reported = out.startswith(label + "\t")
+            old = dict(self.state)
+            st, r = common.state(self.vault, self.args, timeout=15)
+            if not self.t.check(st is not None, f"{what}: the keystore does not open afterwards: {r}"):
+                return
+            new_id = st.get(label)
+            expected_new = dict(old, **{label: new_id}) if new_id else None
+            if st == old:
+                outcome = "old"
+            elif expected_new is not None and st == expected_new and new_id not in old.values():
+                outcome = "new"
+            else:
+                self.t.check(False, f"{what}: neither old nor new state: old {old}, found {st}")
+                return
+            if not killed:
+                self.t.check(status == 0 and outcome == "new", f"{what}: an uncut open did not store: {status} {err}")
+                self.count(key, "finished", 1.0)
+            else:
+                self.t.check(not reported or outcome == "new", f"{what}: reported stored, then lost: {out!r}")
+                self.count(key, outcome, d / duration)
+                done += 1
+            if outcome == "new":
+                self.replay_refused(blob, label, new_id, what)
+                self.check_temporaries_after_write(what)
+            else:
+                pool.append((label, blob))
+                self.pending_tmp += [n for n in common.temporaries(self.ws.dir, self.ks) if n not in self.pending_tmp]
+            self.state = st
+            if self.verbose:
+                print(f"{what}: {'killed' if killed else 'finished'}, {outcome}", flush=True)
+        # Every blob left over must still open normally: the next command works.
+        for label, blob in pool:
+            self.store(label, blob)
+        self.t.check(len(self.state) == self.serial, f"open: {len(self.state)} entries for {self.serial} blobs")
+
+    # open of several blobs in one invocation ---------------------------------------------------
+    def run_open3(self):
+        """`vault open a b c`: each blob is its own transaction, stored and reported in order, so
+        a kill may leave the old state plus any prefix of the three, and every line printed
+        before the kill must be among them."""
+        self.ks, self.args = self.ws.init_key_file("crash3")
+        self.serial = 0
+        self.state = {}
+        pool = []
+        for _ in range(3):
+            self.store(*self.fresh_blob())
+
+        def factory():
+            blobs = [self.fresh_blob() for _ in range(3)]
+            return [self.vault, "open", *self.args, *[b for _, b in blobs]], lambda r: self.refresh()
+        duration = measure(factory)
+        done = 0
+        while done < self.kills + self.targeted:
+            if done % 50 == 0 and done:
+                duration = measure(factory, 3)
+            batch = [pool.pop() if pool else self.fresh_blob() for _ in range(3)]
+            labels = [l for l, _ in batch]
+            mode, d, trigger = self.plan(done, duration, self.grew(self.ks))
+            key = "open3" + mode
+            killed, status, out, err = killed_run([self.vault, "open", *self.args, *[b for _, b in batch]], d, trigger)
+            what = f"open3{mode} kill {done + 1} ({', '.join(labels)}, at {d * 1000:.1f} ms of {duration * 1000:.1f})"
+            old = dict(self.state)
+            st, r = common.state(self.vault, self.args, timeout=15)
+            if not self.t.check(st is not None, f"{what}: the keystore does not open afterwards: {r}"):
+                return
+            added = [l for l in labels if l in st]
+            prefix = labels[:len(added)]
+            unchanged = all(st.get(k) == v for k, v in old.items()) and set(st) == set(old) | set(added)
+            if not self.t.check(added == prefix and unchanged,
+                                f"{what}: not the old state plus a prefix of the blobs: old {old}, found {st}"):
+                return
+            printed = [line.split("\t")[0] for line in out.splitlines()]
+            self.t.check(all(l in st for l in printed), f"{what}: reported stored, then lost: {printed} vs {added}")
+            outcome = f"{len(added)} of 3"
+            if not killed:
+                self.t.check(status == 0 and len(added) == 3, f"{what}: an uncut open did not store all: {status} {err}")
+                self.count(key, "finished", 1.0)
+            else:
+                s = self.stats.setdefault(key, {"old": 0, "new": 0, "finished": 0, "bins": [0] * 5})
+                s[outcome] = s.get(outcome, 0) + 1
+                self.count(key, "old" if not added else "new", d / duration)
+                done += 1
+            for l, b in batch:
+                if l in st:
+                    self.replay_refused(b, l, st[l], what)
+                else:
+                    pool.append((l, b))
+            self.state = st
+            if self.verbose:
+                print(f"{what}: {'killed' if killed else 'finished'}, {outcome}", flush=True)
+        for label, blob in pool:
+            self.store(label, blob)
+        self.t.check(len(self.state) == self.serial, f"open3: {len(self.state)} entries for {self.serial} blobs")
+
+    def refresh(self):
+        st, _ = common.state(self.vault, self.args)
+        self.state = st
+
+    # remove ----------------------------------------------------------------------------------
+    def run_remove(self):
+        self.ks, self.args = self.ws.init_key_file("remove")
+        self.serial = 0
+        self.state = {}
+        blobs = {}
+        for _ in range(12):
+            label, blob = self.fresh_blob()
+            blobs[label] = blob
+            self.store(label, blob)
+        def factory():
+            label = sorted(self.state)[0]
+            def after(r):
+                self.refresh()
+                l2, b2 = self.fresh_blob()
+                blobs[l2] = b2
+                self.store(l2, b2)
+            return [self.vault, "remove", *self.args, label], after
+        duration = measure(factory)
+        done = 0
+        while done < self.kills + self.targeted:
+            if done % 50 == 0 and done:
+                duration = measure(factory, 3)
+            label = self.rng.choice(sorted(self.state))
+            old = dict(self.state)
+            removed_id = old[label]
+            new = {k: v for k, v in old.items() if k != label}
+            mode, d, trigger = self.plan(done, duration, self.grew(self.ks))
+            key = "remove" + mode
+            killed, status, out, err = killed_run([self.vault, "remove", *self.args, label], d, trigger)
+            what = f"remove{mode} kill {done + 1} ({label}, at {d * 1000:.1f} ms of {duration * 1000:.1f})"
+            outcome = self.check_state(old, new, what)
+            if outcome is None:
+                return
+            reported = "removed '" in err
+            if not killed:
+                self.t.check(status == 0 and outcome == "new", f"{what}: an uncut remove did not remove: {status} {err}")
+                self.count(key, "finished", 1.0)
+            else:
+                self.t.check(not reported or outcome == "new", f"{what}: reported removed, but still there")
+                self.count(key, outcome, d / duration)
+                done += 1
+            if outcome == "new":
+                self.state = new
+                self.check_temporaries_after_write(what)
+                # Its blob id stays in the replay ledger under the label it was stored under.
+                self.replay_refused(blobs[label], label, removed_id, what)
+                l2, b2 = self.fresh_blob()
+                blobs[l2] = b2
+                self.store(l2, b2)
+            else:
+                self.pending_tmp += [n for n in common.temporaries(self.ws.dir, self.ks) if n not in self.pending_tmp]
+            if self.verbose:
+                print(f"{what}: {'killed' if killed else 'finished'}, {outcome}", flush=True)
+
+    # passwd ----------------------------------------------------------------------------------
+    def run_passwd(self):
+        phrases = ["correct horse battery staple", "tr0ub4dor and three"]
+        self.ks, pf0 = self.ws.init_passphrase("passwd", phrases[0], kdf="interactive")
+        files = [pf0, self.ws.path("passwd-2.pass")]
+        common.write_private(files[1], phrases[1] + "\n")
+        current = 0
+        self.args = ["--keystore", self.ks, "--passphrase-file", files[current]]
+        self.serial = 0
+        self.state = {}
+        for _ in range(4):
+            self.store(*self.fresh_blob())
+        # Large generic entries (about 12 KB each) make the rewrite itself last long enough that
+        # a fair share of the kills land while the new file is written, synced and renamed.
+        bulk = [self.ws.seal_generic(f"bulk-{i:03d}") for i in range(self.bulk)]
+        for i in range(0, len(bulk), 20):
+            r = common.run([self.vault, "open", *self.args, *bulk[i:i + 20]], timeout=60)
+            self.t.check(r.status == 0, f"passwd setup: bulk open: {r}")
+        self.refresh()
+        entries = dict(self.state)
+        print(f"passwd: keystore of {len(entries)} entries, {os.path.getsize(self.ks)} bytes", flush=True)
+
+        def argv(cur):
+            return [self.vault, "passwd", "--keystore", self.ks, "--passphrase-file", files[cur],
+                    "--new-passphrase-file", files[1 - cur], "--kdf", "interactive"]
+
+        def factory():
+            return argv(self.current), lambda r: setattr(self, "current", 1 - self.current)
+        self.current = current
+        duration = measure(factory, 4)
+        current = self.current
+        done = 0
+        while done < self.kills + self.targeted:
+            if done % 50 == 0 and done:
+                self.current = current
+                duration = measure(factory, 2)
+                current = self.current
+            mode, d, trigger = self.plan(done, duration, self.temporary_appears())
+            key = "passwd" + mode
+            killed, status, out, err = killed_run(argv(current), d, trigger)
+            what = f"passwd{mode} kill {done + 1} (at {d * 1000:.1f} ms of {duration * 1000:.1f})"
+            unlocks = []
+            for i in (current, 1 - current):
+                st, r = common.state(self.vault, ["--keystore", self.ks, "--passphrase-file", files[i]], timeout=15)
+                if st is not None:
+                    unlocks.append(i)
+                    self.t.check(st == entries, f"{what}: entries changed: {entries} -> {st}")
+                else:
+                    self.t.check(r.status == 1 and "wrong passphrase" in r.stderr,
+                                 f"{what}: passphrase {i} fails with something else than a wrong passphrase: {r}")
+            if not self.t.check(len(unlocks) == 1, f"{what}: {len(unlocks)} passphrases unlock the keystore"):
+                return
+            outcome = "old" if unlocks[0] == current else "new"
+            reported = "is changed" in err
+            if not killed:
+                self.t.check(status == 0 and outcome == "new", f"{what}: an uncut passwd did not change it: {status} {err}")
+                self.count(key, "finished", 1.0)
+            else:
+                self.t.check(not reported or outcome == "new", f"{what}: reported changed, but the old passphrase unlocks")
+                self.count(key, outcome, d / duration)
+                done += 1
+            if outcome == "new":
+                current = 1 - current
+            left = common.temporaries(self.ws.dir, self.ks)
+            if left:
+                # The next command is a plain write (an open), not another passwd: it must clean up.
+                self.stats[key]["left temporary"] = self.stats[key].get("left temporary", 0) + 1
+                self.pending_tmp += [n for n in left if n not in self.pending_tmp]
+                self.args = ["--keystore", self.ks, "--passphrase-file", files[current]]
+                self.store(*self.fresh_blob())
+                entries = dict(self.state)
+            if self.verbose:
+                print(f"{what}: {'killed' if killed else 'finished'}, {outcome}", flush=True)
+        # The next command after the last kill: an uncut passwd, which must also clean up.
+        r = common.run(argv(current), timeout=30)
+        self.t.check(r.status == 0, f"passwd after the loop: {r}")
+        self.check_temporaries_after_write("passwd after the loop")
+        self.t.check(not common.temporaries(self.ws.dir, self.ks), "passwd: temporary files left at the end")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--short", action="store_true", help="25 uniform and 10 triggered kills per command (about 30 s)")
+    ap.add_argument("--kills", type=int, help="uniform kills per command (default 350, or 25 with --short)")
+    ap.add_argument("--targeted", type=int, help="further kills per command triggered by the change on disk "
+                    "(default 100, or 10 with --short)")
+    ap.add_argument("--seed", type=int, default=int(time.time()))
+    ap.add_argument("--commands", default="open,open3,remove,passwd",
+                    help="open3 is `vault open` of three blobs at once, each its own transaction")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+    kills = a.kills or (25 if a.short else 350)
+    vault = common.binary()
+    print(f"vault: {vault}; seed {a.seed}; {kills} kills per command; {os.cpu_count()} cores; "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    tally = common.Tally()
+    targeted = a.targeted if a.targeted is not None else (10 if a.short else 100)
+    loop = Loop(vault, kills, targeted, a.seed, tally, a.verbose)
+    loop.ws.keep = a.keep
+    start = time.monotonic()
+    try:
+        for c in a.commands.split(","):
+            t0 = time.monotonic()
+            getattr(loop, "run_" + c)()
+            for key in (c, c + " (on-disk trigger)"):
+                s = loop.stats.get(key)
+                if not s:
+                    continue
+                bins = f"; kills per fifth of the duration {s['bins']}" if key == c else ""
+                if c == "open3":
+                    parts = ", ".join(f"{s.get(f'{k} of 3', 0)} with {k} of 3 stored" for k in range(4))
+                    print(f"{key}: {s['old'] + s['new']} kills: {parts} ({s['finished']} runs finished before "
+                          f"their kill){'; kills per fifth of the duration ' + str(s['bins']) if key == c else ''}", flush=True)
+                    continue
+                print(f"{key}: {s['old'] + s['new']} kills: {s['old']} old state, {s['new']} new state "
+                      f"({s['finished']} runs finished before their kill){bins}; "
+                      f"{s.get('left temporary', 0)} left a temporary file", flush=True)
+            print(f"{c}: {time.monotonic() - t0:.0f} s", flush=True)
+    finally:
+        loop.ws.close()
+    total = sum(s["old"] + s["new"] for s in loop.stats.values())
+    print(f"total: {total} kills in {time.monotonic() - start:.0f} s", flush=True)
+    tally.finish()
+
+
+if __name__ == "__main__":
+    main()
