@@ -175,7 +175,7 @@ def sanity(copies, cmd, label):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "vault"))
+    ap.add_argument("--binary", default=os.environ.get("VAULT_BINARY") or os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "vault"))
     ap.add_argument("--short", action="store_true")
     a = ap.parse_args()
     binary = os.path.abspath(a.binary)
