@@ -30,12 +30,15 @@ public enum Armor {
 
     /// The armored text of `bytes`: BEGIN, base64 in lines of 64, END, each line ending in LF.
     public static func encode(_ bytes: [UInt8]) -> String {
-        let body = Array(Base64.encode(bytes))
-        var text = sealedBegin + "\n"
+        let body = Base64.encodedBytes(bytes)
+        var text = Array((sealedBegin + "\n").utf8)
+        text.reserveCapacity(text.count + body.count + body.count / lineLength + sealedEnd.utf8.count + 2)
         for start in stride(from: 0, to: body.count, by: lineLength) {
-            text += String(body[start..<min(start + lineLength, body.count)]) + "\n"
+            text += body[start..<min(start + lineLength, body.count)]
+            text.append(0x0a)
         }
-        return text + sealedEnd + "\n"
+        text += Array((sealedEnd + "\n").utf8)
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Every sealed block of `text`, in order. A text with no BEGIN line gives one `.noBlock`.

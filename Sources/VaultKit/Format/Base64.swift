@@ -8,7 +8,10 @@ public enum Base64 {
     }()
 
     /// Encodes with `=` padding, no line breaks.
-    public static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String { String(decoding: encodedBytes(bytes), as: UTF8.self) }
+
+    /// The ASCII bytes of the encoding, with `=` padding, no line breaks.
+    public static func encodedBytes(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var i = 0
@@ -21,7 +24,7 @@ public enum Base64 {
             out.append(n > 2 ? alphabet[b2 & 63] : UInt8(ascii: "="))
             i += 3
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Decodes canonical base64: a multiple of 4 characters of the standard alphabet, `=` only as
