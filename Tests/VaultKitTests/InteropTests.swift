@@ -68,8 +68,8 @@ final class InteropTests: XCTestCase {
             webhookSecret: secret("dsUfeHBTYVayMQGQ"), region: .de, redirectURI: "http://[::1]:8080/cb",
             appName: "NN XS Connect", division: 42))
         let generic = samplePayload(to: pair.publicKey, label: "Generic", credentials: .generic([
-            GenericField(name: "pem", value: secret("-----BEGIN KEY-----\nabc\n-----END KEY-----\n")),
-            GenericField(name: "token", value: secret("Ω≈ç√")),
+            CredentialField(name: "pem", value: secret("-----BEGIN KEY-----\nabc\n-----END KEY-----\n")),
+            CredentialField(name: "token", value: secret("Ω≈ç√")),
         ]))
         let payloads = [all, samplePayload(to: pair.publicKey), generic]
         var files: [String] = []

@@ -49,8 +49,8 @@ final class RoundTripTests: XCTestCase {
 
         let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
         let generic = try roundTrip(samplePayload(to: pair.publicKey, credentials: .generic([
-            GenericField(name: "api_key", value: secret("k-123")), GenericField(name: "tls_key", value: secret(pem)),
-            GenericField(name: "z9_x", value: secret("Ünïcödé\ttab")),
+            CredentialField(name: "api_key", value: secret("k-123")), CredentialField(name: "tls_key", value: secret(pem)),
+            CredentialField(name: "z9_x", value: secret("Ünïcödé\ttab")),
         ])))
         guard case .generic(let fields) = generic.credentials else { return XCTFail() }
         XCTAssertEqual(fields.map(\.name), ["api_key", "tls_key", "z9_x"], "order kept")
@@ -89,14 +89,14 @@ final class RoundTripTests: XCTestCase {
             clientID: "1c07724e-cc1b-9ff3-2f42-4a50582c18c9", clientSecret: secret("same"), webhookSecret: secret("same"))) }?.key,
             "credentials.webhook_secret")
         XCTAssertEqual(refused { $0.credentials = .generic([]) }?.key, "credentials")
-        XCTAssertEqual(refused { $0.credentials = .generic([GenericField(name: "Bad", value: secret("v"))]) }?.key, "credentials.Bad")
+        XCTAssertEqual(refused { $0.credentials = .generic([CredentialField(name: "Bad", value: secret("v"))]) }?.key, "credentials.Bad")
     }
 
     func testPayloadSizeLimit() throws {
         // A generic payload grown until it is one byte past the limit is refused with its size.
         func payload(_ n: Int) -> Payload {
             samplePayload(to: pair.publicKey, credentials: .generic((0..<4).map {
-                GenericField(name: "k\($0)", value: secret(String(repeating: "x", count: $0 == 0 ? n : 4096)))
+                CredentialField(name: "k\($0)", value: secret(String(repeating: "x", count: $0 == 0 ? n : 4096)))
             }))
         }
         let base = try PayloadCodec.encode(payload(1)).count

@@ -50,11 +50,14 @@ public struct ExactOnlineCredentials {
     }
 }
 
-/// One field of generic credentials (§5.2); every value is treated as a secret.
-public struct GenericField {
-    /// `[a-z][a-z0-9_]{0,63}`.
+/// One credential field: a name and its value in secret memory. A generic payload's fields
+/// (§5.2: the name `[a-z][a-z0-9_]{0,63}`, the value 1..4096 characters, no control characters
+/// except LF and tab) and a keystore entry's fields (every value, `client_id` included, so that
+/// no credential value ever needs a Swift `String`) are both lists of these.
+public struct CredentialField {
+    /// The field name (`client_id`, `client_secret`, …, or a generic entry's key).
     public var name: String
-    /// 1..4096 characters, no control characters except LF and tab.
+    /// The value, in secret memory.
     public var value: SecretBytes
 
     /// A field.
@@ -69,7 +72,7 @@ public enum Credentials {
     /// §5.1.
     case exactOnline(ExactOnlineCredentials)
     /// §5.2, in the order written.
-    case generic([GenericField])
+    case generic([CredentialField])
 
     /// The type these credentials belong to.
     public var type: CredentialType {

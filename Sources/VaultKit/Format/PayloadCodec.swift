@@ -191,14 +191,14 @@ private struct PayloadDecoder {
         guard (1...PayloadRules.genericMaximumFields).contains(members.count) else {
             throw fail("credentials", "must have 1 to \(PayloadRules.genericMaximumFields) entries")
         }
-        var fields: [GenericField] = []
+        var fields: [CredentialField] = []
         for (key, value) in members {
             let name = "credentials.\(key)"
             try check(name, PayloadRules.genericName(key))
             if case .null = value { throw fail(name, "must not be null (optional keys are omitted)") }
             let v = try secret(value, name)
             try check(name, PayloadRules.genericValue(v))
-            fields.append(GenericField(name: key, value: v))
+            fields.append(CredentialField(name: key, value: v))
         }
         return .generic(fields)
     }

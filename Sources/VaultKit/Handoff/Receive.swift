@@ -57,7 +57,7 @@ public enum Receiver {
             if let v = c.appName { try add("app_name", v) }
             if let v = c.division { try add("division", String(v)) }
         case .generic(let g):
-            fields = g.map { CredentialField(name: $0.name, value: $0.value) }
+            fields = g
         }
         return KeystoreEntry(label: label ?? payload.label, type: payload.type.rawValue, fields: fields,
                              from: payload.from, note: payload.note, blobID: payload.id, request: payload.request,

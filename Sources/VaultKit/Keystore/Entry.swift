@@ -1,20 +1,5 @@
 import Foundation
 
-/// One credential field of an entry. The value stays in secret memory — `client_id` included,
-/// so that no credential value ever needs a Swift `String`.
-public struct CredentialField {
-    /// The field name (`client_id`, `client_secret`, …, or a generic entry's key).
-    public let name: String
-    /// The value, as stored.
-    public let value: SecretBytes
-
-    /// A field.
-    public init(name: String, value: SecretBytes) {
-        self.name = name
-        self.value = value
-    }
-}
-
 /// One version of a stored entry: what a blob delivered, and when. Independent of the payload
 /// parser: the hand-off layer fills it from a checked payload.
 public struct KeystoreEntry {

@@ -14,7 +14,7 @@ enum CredentialsInput {
         var appName: String?
         var division: Int?
         /// `--type generic`: every field, in the order written.
-        var generic: [GenericField] = []
+        var generic: [CredentialField] = []
 
         init(type: CredentialType) { self.type = type }
 
@@ -137,7 +137,7 @@ enum CredentialsInput {
             guard case .string(let s) = value else { throw fail(key, "must be a string, not \(value.kind)") }
             let v = try reader.decodeSecret(s)
             if let rule = PayloadRules.genericValue(v) { throw fail(key, rule) }
-            f.generic.append(GenericField(name: key, value: v))
+            f.generic.append(CredentialField(name: key, value: v))
         }
         return f
     }
