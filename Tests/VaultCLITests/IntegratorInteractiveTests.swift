@@ -39,4 +39,16 @@ final class IntegratorInteractiveTests: IntegratorTestCase {
         let r = try plain(["list", "--json", "--keystore", ks, "--passphrase-file", "pass.txt"])
         XCTAssertTrue(r.stdout.contains("Acme BV"), r.stdout)
     }
+
+    func testOpenOfSeveralFilesShowsProgressOnlyAtATerminal() throws {
+        try makePassphraseKeystore()
+        for name in ["a", "b", "c"] { try write("\(name).vault", try sealed("Entry \(name)")) }
+        try scenario("open_progress")
+        // Without a terminal (a script, a cron job) the same run prints no progress.
+        for name in ["a", "b", "c"] { try write("\(name).vault", try sealed("Other \(name)")) }
+        let r = try plain(["open", "--keystore", ks, "--passphrase-file", "pass.txt", "a.vault", "b.vault", "c.vault"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("opening"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("opened 3, refused 0"), r.stderr)
+    }
 }

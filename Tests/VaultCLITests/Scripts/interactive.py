@@ -213,6 +213,17 @@ def passwd_passphrase(binary, workdir, pub, grouped, fingerprint):
     finish(child, 0)
 
 
+def open_progress(binary, workdir, pub, grouped, fingerprint):
+    """`vault open` of several files at a terminal shows its progress on standard error, then a
+    summary; nothing is asked (the passphrase comes from a file)."""
+    child = spawn(binary, workdir, ["open", "--keystore", "ks.vault", "--passphrase-file", "pass.txt",
+                                    "a.vault", "b.vault", "c.vault"])
+    for n in (1, 2, 3):
+        expect(child, "opening %d/3" % n)
+    expect(child, "opened 3, refused 0")
+    finish(child, 0)
+
+
 if __name__ == "__main__":
     scenario, binary, workdir, pub, grouped, fingerprint = sys.argv[1:7]
     globals()[scenario](binary, workdir, pub, grouped, fingerprint)
