@@ -107,7 +107,7 @@ func makeKeystoreSeed(_ path: String) {
             try! await store.insert(KeystoreEntry(label: label, type: "exact-online", fields: fields, blobID: Handoff.newCode(),
                                                   created: "2026-11-23T12:00:00Z", expires: "2099-12-31T00:00:00Z", opened: "2026-11-23T12:00:00Z"))
         }
-        FileManager.default.createFile(atPath: path, contents: Data(storage.image))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(storage.image))
     }
 }
 

@@ -30,3 +30,19 @@ final class KeystoreTailTests: XCTestCase {
         XCTAssertEqual(after, ["first", "third"])
     }
 }
+
+/// `insert` says whether it kept an earlier version, decided under its own lock.
+final class KeystoreReplaceResultTests: XCTestCase {
+    func testInsertReportsWhetherItSupersededAnEntry() async throws {
+        let f = try KeystoreFixture()
+        let store = try await f.create()
+        let first = try await store.insert(sampleEntry(label: "Acme BV"))
+        XCTAssertFalse(first)
+        let fresh = try await store.insert(sampleEntry(label: "Other"), replace: true)
+        XCTAssertFalse(fresh, "replace allowed, but nothing to supersede")
+        let second = try await store.insert(sampleEntry(label: "Acme BV"), replace: true)
+        XCTAssertTrue(second)
+        let versions = try await store.history("Acme BV").count
+        XCTAssertEqual(versions, 2)
+    }
+}

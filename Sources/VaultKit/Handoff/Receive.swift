@@ -84,11 +84,8 @@ public enum Receiver {
         do throws(KeystoreError) {
             let entry: KeystoreEntry
             do throws(SodiumError) { entry = try Receiver.entry(for: payload, label: options.label, opened: now) } catch { throw .sodium(error) }
-            var replaced = false
-            if options.replace {
-                replaced = (try? await keystore.entry(entry.label)) != nil
-            }
-            try await keystore.insert(entry, replace: options.replace)
+            // Whether an earlier version was kept is decided by the insert, under its lock.
+            let replaced = try await keystore.insert(entry, replace: options.replace)
             var clientID: String?
             if case .exactOnline(let c) = payload.credentials { clientID = c.clientID }
             return .success(StoredBlob(label: Label.normalized(entry.label), type: payload.type, clientID: clientID, replaced: replaced))

@@ -54,14 +54,19 @@ extension Keystore {
     /// - Throws: `KeystoreError.invalidEntry`, `.replay` (the blob id is in the ledger, named with
     ///   the label it was stored under), `.labelInUse`, lock and I/O errors. Nothing is written
     ///   when it throws.
-    public func insert(_ entry: KeystoreEntry, replace: Bool = false) async throws(KeystoreError) {
-        try await insert(contentsOf: [entry], replace: replace)
+    /// - Returns: whether an earlier version with this label was kept as history (only with
+    ///   `replace`), decided under the same lock as the insert.
+    @discardableResult
+    public func insert(_ entry: KeystoreEntry, replace: Bool = false) async throws(KeystoreError) -> Bool {
+        try await insert(contentsOf: [entry], replace: replace)[0]
     }
 
     /// Stores many entries with one lock and one fsync (a bulk load): all are checked first, and
     /// either all are stored or none.
     /// - Throws: as `insert(_:replace:)`, for the first entry that fails.
-    public func insert(contentsOf entries: [KeystoreEntry], replace: Bool = false) async throws(KeystoreError) {
+    /// - Returns: for each entry, whether it superseded an earlier version (kept as history).
+    @discardableResult
+    public func insert(contentsOf entries: [KeystoreEntry], replace: Bool = false) async throws(KeystoreError) -> [Bool] {
         var prepared: [(label: [UInt8], blob: [UInt8], entry: KeystoreEntry)] = []
         for e in entries {
             try e.validate()
@@ -69,8 +74,9 @@ extension Keystore {
             n.label = Label.normalized(e.label)
             prepared.append((try labelKey(n.label), try blobKey(n.blobID), n))
         }
-        try await write { (s) throws(KeystoreError) in
+        return try await write { (s) throws(KeystoreError) -> [Bool] in
             var batchLabels = Set<[UInt8]>()
+            var superseded: [Bool] = []
             var batchBlobs: [[UInt8]: String] = [:]
             var sealed: [SealedRecord] = []
             var seq = index.lastSequence
@@ -80,6 +86,7 @@ extension Keystore {
                 }
                 let inUse = !(index.labels[LookupKey(p.label)]?.versions.isEmpty ?? true) || batchLabels.contains(p.label)
                 if inUse && !replace { throw .labelInUse(label: p.entry.label) }
+                superseded.append(inUse)
                 batchLabels.insert(p.label)
                 batchBlobs[p.blob] = p.entry.label
                 var ledger = RecordWriter()
@@ -95,6 +102,7 @@ extension Keystore {
                                                     sequence: seq, lookupKey: p.blob, keystoreID: keystoreID, key: recordKey))
             }
             try append(sealed, in: s)
+            return superseded
         }
     }
 

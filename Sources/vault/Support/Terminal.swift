@@ -88,26 +88,15 @@ final class Terminal {
         }
     }
 
-    /// Reads one public line.
+    /// Reads one public line, with the same loop as a secret one (the answer is public, so it
+    /// is copied out of the scratch secret memory).
     private func readPublicLine() throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        while true {
-            var byte: UInt8 = 0
-            let n = read(fd, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw CLIFailure.failed("cannot read from the terminal: \(Errno.text())") }
-            if n == 0 {
-                if bytes.isEmpty { throw CLIFailure.failed("no answer (end of input)") }
-                break
-            }
-            if byte == 0x0a { break }
-            guard bytes.count < Terminal.maximumAnswer else {
-                throw CLIFailure.failed("the answer is longer than \(Terminal.maximumAnswer) bytes")
-            }
-            bytes.append(byte)
+        let buffer: SecretBytes
+        do { buffer = try SecretBytes(count: Terminal.maximumAnswer) } catch {
+            throw Messages.failure("cannot hold the answer", error)
         }
-        if bytes.last == 0x0d { bytes.removeLast() }
-        return bytes
+        let count = try readSecretLine(into: buffer)
+        return buffer.withUnsafeBytes { Array($0.prefix(count)) }
     }
 
     /// Asks until the answer passes `check` (nil = fine, else the rule it breaks, shown).
