@@ -46,3 +46,32 @@ final class KeystoreReplaceResultTests: XCTestCase {
         XCTAssertEqual(versions, 2)
     }
 }
+
+/// `store` gives each entry its own outcome in one commit: refused ones change nothing.
+final class KeystoreBatchStoreTests: XCTestCase {
+    func testStoreGivesPerEntryOutcomes() async throws {
+        let f = try KeystoreFixture()
+        let ks = try await f.create()
+        let taken = randomBlobID()
+        try await ks.insert(sampleEntry(label: "old", blobID: taken))
+        var bad = sampleEntry(label: "bad")
+        bad.blobID = "XYZ"
+        let again = randomBlobID()
+        let results = try await ks.store([sampleEntry(label: "a"), sampleEntry(label: "replayed", blobID: taken), bad,
+                                          sampleEntry(label: "old"), sampleEntry(label: "b", blobID: again),
+                                          sampleEntry(label: "c", blobID: again)])
+        XCTAssertEqual(results.count, 6)
+        XCTAssertEqual(try results[0].get(), false)
+        XCTAssertEqual(results[1], .failure(.replay(blobID: taken, label: "old")))
+        XCTAssertEqual(results[2], .failure(.invalidEntry(detail: "blob id is not 32 lower-case hex digits")))
+        XCTAssertEqual(results[3], .failure(.labelInUse(label: "old")))
+        XCTAssertEqual(try results[4].get(), false)
+        XCTAssertEqual(results[5], .failure(.replay(blobID: again, label: "b")))
+        expectEqual(try await f.open().list().map(\.label), ["a", "b", "old"])
+        let replaced = try await ks.store([sampleEntry(label: "a"), sampleEntry(label: "a")], replace: true)
+        XCTAssertEqual(replaced.map { try? $0.get() }, [true, true])
+        expectEqual(try await f.open().history("a").count, 3)
+        let none = try await ks.store([])
+        XCTAssertEqual(none.count, 0)
+    }
+}

@@ -106,6 +106,57 @@ extension Keystore {
         }
     }
 
+    /// Stores many entries with one lock and one durable commit, each with its own outcome: a
+    /// refused entry (invalid, a replay, a label in use) changes nothing and does not stop the
+    /// others (batch `vault open`).
+    /// - Parameter replace: as for `insert(_:replace:)`, for every entry.
+    /// - Returns: per entry, in order: `.success(true)` when an earlier version was kept as
+    ///   history, `.success(false)` when stored without superseding anything, or `.failure` with
+    ///   the reason it was refused. Every stored entry is durable when this returns.
+    /// - Throws: lock and I/O errors (then nothing was stored).
+    public func store(_ entries: [KeystoreEntry], replace: Bool = false) async throws(KeystoreError) -> [Result<Bool, KeystoreError>] {
+        var prepared: [Result<(label: [UInt8], blob: [UInt8], entry: KeystoreEntry), KeystoreError>] = []
+        for e in entries {
+            do throws(KeystoreError) {
+                try e.validate()
+                var n = e
+                n.label = Label.normalized(e.label)
+                prepared.append(.success((try labelKey(n.label), try blobKey(n.blobID), n)))
+            } catch { prepared.append(.failure(error)) }
+        }
+        return try await write { (s) throws(KeystoreError) -> [Result<Bool, KeystoreError>] in
+            var batchLabels = Set<[UInt8]>()
+            var batchBlobs: [[UInt8]: String] = [:]
+            var outcomes: [Result<Bool, KeystoreError>] = []
+            var sealed: [SealedRecord] = []
+            var seq = index.lastSequence
+            for item in prepared {
+                guard case .success(let p) = item else { outcomes.append(item.map { _ in false }); continue }
+                if let label = try ledgerLabel(key: p.blob) ?? batchBlobs[p.blob] {
+                    outcomes.append(.failure(.replay(blobID: p.entry.blobID, label: label)))
+                    continue
+                }
+                let inUse = !(index.labels[LookupKey(p.label)]?.versions.isEmpty ?? true) || batchLabels.contains(p.label)
+                if inUse && !replace { outcomes.append(.failure(.labelInUse(label: p.entry.label))); continue }
+                batchLabels.insert(p.label)
+                batchBlobs[p.blob] = p.entry.label
+                var ledger = RecordWriter()
+                ledger.add(.blobID, p.entry.blobID)
+                ledger.add(.label, p.entry.label)
+                ledger.add(.stored, p.entry.opened)
+                seq += 1
+                sealed.append(try SealedRecord.seal(try p.entry.encoded(), type: .entry, flags: 0, sequence: seq,
+                                                    lookupKey: p.label, keystoreID: keystoreID, key: recordKey))
+                seq += 1
+                sealed.append(try SealedRecord.seal(try ledger.encoded(), type: .ledger, flags: SealedRecord.commitFlag,
+                                                    sequence: seq, lookupKey: p.blob, keystoreID: keystoreID, key: recordKey))
+                outcomes.append(.success(inUse))
+            }
+            if !sealed.isEmpty { try append(sealed, in: s) }
+            return outcomes
+        }
+    }
+
     /// Removes the entry `label` and its history; its blob ids stay in the replay ledger.
     /// - Throws: `KeystoreError.noSuchEntry`, lock and I/O errors.
     public func remove(_ label: String) async throws(KeystoreError) {
