@@ -34,6 +34,7 @@ struct Vault: ParsableCommand {
         Export.self,
         Remove.self,
         Passwd.self,
+        Verify.self,
         Seal.self,
         FingerprintCommand.self,
         Inspect.self,

@@ -155,15 +155,15 @@ final class UnlockTests: IntegratorTestCase {
     }
 
     /// The bad input matrix of the CLI issue: every header byte flipped, the file truncated at
-    /// every 64th byte. Each run ends with status 0 or 1 (never a crash), words for a refusal,
-    /// and the file byte for byte as it was: a reader never repairs.
+    /// every 64th byte. Each run ends with status 1 (never a crash), words for a refusal, and
+    /// the file byte for byte as it was: a reader never repairs.
     func testEveryHeaderByteFlippedAndEveryTruncation() throws {
         try makeKeystore()
         try write("acme.vault", try sealed("Acme BV"))
         XCTAssertEqual(try vault("open", "acme.vault").status, 0)
         let good = Array(try Data(contentsOf: dir.appendingPathComponent(ks)))
-        let headerLength = Int(good[10]) << 8 | Int(good[11])
-        XCTAssertEqual(headerLength, 45 + 90 + 32)
+        let headerLength = Int(good[10]) << 24 | Int(good[11]) << 16 | Int(good[12]) << 8 | Int(good[13])
+        XCTAssertEqual(headerLength, 47 + 275 + "key-file".utf8.count + 64)
         var cases: [(bytes: [UInt8], what: String, mayOpen: Bool)] = []
         for i in 0..<headerLength {
             var bytes = good
@@ -171,8 +171,8 @@ final class UnlockTests: IntegratorTestCase {
             cases.append((bytes, "byte \(i) flipped", false))
         }
         for length in stride(from: 0, to: good.count, by: 64) {
-            // Past the header, a cut frame is an interrupted append: the entry is gone, not the keystore.
-            cases.append((Array(good.prefix(length)), "truncated to \(length)", length > headerLength))
+            // A file cut anywhere before its committed end is damaged, never an older keystore.
+            cases.append((Array(good.prefix(length)), "truncated to \(length)", false))
         }
         // Two at a time (one per core), each on its own copy; the findings are checked after.
         let problems = Findings()

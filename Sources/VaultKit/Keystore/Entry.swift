@@ -3,7 +3,8 @@ import Foundation
 /// One version of a stored entry: what a blob delivered, and when. Independent of the payload
 /// parser: the hand-off layer fills it from a checked payload.
 public struct KeystoreEntry {
-    /// The label, stored in Unicode NFC; compared after NFC, case-sensitively.
+    /// The label, stored in Unicode NFC; compared by `Label.comparisonKey` (NFKC, without
+    /// default-ignorable code points), case-sensitively.
     public var label: String
     /// `exact-online` or `generic`.
     public var type: String
@@ -168,11 +169,6 @@ public struct TokenState {
         self.init(refreshToken: try r.requiredSecret(.refreshToken), accessToken: try r.requiredSecret(.accessToken),
                   accessTokenExpires: try r.requiredText(.accessExpires))
     }
-}
-
-/// Label comparison: Unicode NFC, case-sensitive (CLI.md).
-enum Label {
-    static func normalized(_ label: String) -> String { label.precomposedStringWithCanonicalMapping }
 }
 
 func isBlobID(_ s: String) -> Bool {

@@ -26,24 +26,26 @@ extension Keystore {
         let key = try labelKey(label)
         let holder = Random.bytes(16)
         let deadline = FileIO.now() + waitAtMost
-        var tokenIndex: Int?
+        var current: TokenState?
         while true {
             let acquired = try await write { (s) throws(KeystoreError) -> Bool in
-                guard let state = index.labels[LookupKey(key)], !state.versions.isEmpty else { throw .noSuchEntry(label: label) }
+                let state = try labelState(key, s)
+                guard let last = state.versions.last else { throw .noSuchEntry(label: label) }
                 let now = FileIO.now()
                 if let l = state.lease {
-                    let lease = try leaseInfo(l)
+                    let lease = try leaseInfo(l, s)
                     if lease.holder != holder && lease.expires > now { return false }
                 }
-                try commit([(.tokenLease, key, try leaseRecord(label, holder, expires: now + leaseDuration))], in: s)
-                tokenIndex = state.token
+                let stored = try KeystoreEntry(decoding: try open(last, s)).label
+                try commit([NewRecord(type: .tokenLease, key: key, plaintext: try leaseRecord(stored, holder, expires: now + leaseDuration))],
+                           dead: state.lease?.length ?? 0, in: s)
+                current = try state.token.map { (r) throws(KeystoreError) in try TokenState(decoding: try open(r, s)) }
                 return true
             }
             if acquired { break }
             guard FileIO.now() < deadline else { throw KeystoreError.leaseTimeout(label: label) }
             try await Task.sleep(nanoseconds: UInt64.random(in: 10_000_000...40_000_000))
         }
-        let current = try tokenIndex.map { (i) throws(KeystoreError) in try TokenState(decoding: try open(i)) }
         let replacement: TokenState?
         do {
             replacement = try await body(current)
@@ -55,30 +57,37 @@ extension Keystore {
         return replacement ?? current
     }
 
-    /// Stores `state` (if any) and releases the lease in one transaction, if the lease is still
+    /// Stores `state` (if any) and releases the lease in one commit, if the lease is still
     /// ours — even expired, as long as nobody took it since.
-    private func finishLease(_ label: String, key: [UInt8], holder: [UInt8], storing state: TokenState?) async throws(KeystoreError) {
+    private func finishLease(_ label: String, key: LookupKey, holder: [UInt8], storing state: TokenState?) async throws(KeystoreError) {
         try await write { (s) throws(KeystoreError) in
-            guard let l = index.labels[LookupKey(key)]?.lease, try leaseInfo(l).holder == holder else { throw .leaseLost(label: label) }
-            var items: [(RecordType, [UInt8], SecretBytes)] = []
-            if let state { items.append((.tokenState, key, try state.encoded(label: Label.normalized(label)))) }
+            let current = try labelState(key, s)
+            guard let l = current.lease, try leaseInfo(l, s).holder == holder, let last = current.versions.last else {
+                throw .leaseLost(label: label)
+            }
+            let stored = try KeystoreEntry(decoding: try open(last, s)).label
+            var items: [NewRecord] = []
+            var dead = l.length
+            if let state {
+                items.append(NewRecord(type: .tokenState, key: key, plaintext: try state.encoded(label: stored)))
+                dead += current.token?.length ?? 0
+            }
             // A release is a lease that expired at the epoch.
-            items.append((.tokenLease, key, try leaseRecord(label, holder, expires: 0)))
-            try commit(items, in: s)
-            try compactIfWorthwhile(s)
+            items.append(NewRecord(type: .tokenLease, key: key, plaintext: try leaseRecord(stored, holder, expires: 0)))
+            try commit(items, dead: dead, in: s)
         }
     }
 
     private func leaseRecord(_ label: String, _ holder: [UInt8], expires: Double) throws(KeystoreError) -> SecretBytes {
         var w = RecordWriter()
-        w.add(.label, Label.normalized(label))
+        w.add(.label, label)
         w.add(.holder, bytes: holder)
         w.add(.leaseExpires, bytes: be64(UInt64(max(0, expires * 1000))))
         return try w.encoded()
     }
 
-    private func leaseInfo(_ i: Int) throws(KeystoreError) -> (holder: [UInt8], expires: Double) {
-        let r = try RecordReader(try open(i))
+    private func leaseInfo(_ ref: FrameRef, _ s: any KeystoreStorageSession) throws(KeystoreError) -> (holder: [UInt8], expires: Double) {
+        let r = try RecordReader(try open(ref, s))
         guard let h = r.all(.holder).first, let e = r.all(.leaseExpires).first, e.length == 8 else {
             throw .damaged(detail: "lease record lacks holder or expiry")
         }

@@ -93,6 +93,19 @@ enum KeystoreAccess {
         } catch {
             throw Messages.failure("cannot open the keystore \(Escape.quoted(path))", error)
         }
+        if let upgrade = store.upgrade {
+            // Said once: the next run finds format 2 (unless the folder could not be written).
+            if upgrade.written {
+                Console.warning("upgraded the keystore \(Escape.quoted(path)) from format \(upgrade.fromVersion) to format 2; vault 0.1.0 cannot read it any more")
+            } else {
+                Console.warning("the keystore \(Escape.quoted(path)) is in format \(upgrade.fromVersion) and could not be upgraded here; "
+                                + "it was read as it is, and changes are refused")
+                Console.hint("let the keystore's owner run any vault command on it once, in a folder they can write")
+            }
+            for method in upgrade.droppedUnlockMethods {
+                Console.warning("the keystore's \(method) was not carried over to format 2: only the way it was unlocked now opens it")
+            }
+        }
         if store.interruptedWriteBytes > 0 {
             // What a crash mid-write leaves, or a file cut inside its log: never silent.
             Console.warning("the keystore \(Escape.quoted(path)) ends with \(store.interruptedWriteBytes) bytes of an unfinished change; "
