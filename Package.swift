@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(
             name: "VaultKitTests",
             dependencies: ["VaultKit"],
-            exclude: ["Vectors", "Interop"]
+            exclude: ["Vectors", "Interop", "Fixtures"]
         ),
         // Runs the built `vault` binary as a user would; depends on it so it is built first.
         .testTarget(
