@@ -265,3 +265,58 @@ final class Findings: @unchecked Sendable {
     func add(_ found: [String]) { lock.lock(); items += found; lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }
+
+/// `vault passwd` re-keys (issue 8 item 3) and keeps the KDF profile unless told (item 4).
+final class PasswdTests: IntegratorTestCase {
+    func headerLength(_ b: [UInt8]) -> Int { Int(b[10]) << 24 | Int(b[11]) << 16 | Int(b[12]) << 8 | Int(b[13]) }
+
+    /// The attack of issue 8 item 3, through the binary: an old copy of the header, spliced onto
+    /// the file after `passwd`, with the old passphrase, reads nothing stored after the change.
+    func testAnOldHeaderSplicedOntoTheNewFileReadsNothing() throws {
+        try makePassphraseKeystore()
+        let unlockOld = ["--keystore", ks, "--passphrase-file", "pass.txt"]
+        XCTAssertEqual(try plain(["open"] + unlockOld + ["-"], stdin: try sealed("Before")).status, 0)
+        let old = Array(try Data(contentsOf: dir.appendingPathComponent(ks)))
+        try write("new.txt", "a new passphrase\n")
+        let r = try plain(["passwd"] + unlockOld + ["--new-passphrase-file", "new.txt"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("re-keyed"), r.stderr)
+        let unlockNew = ["--keystore", ks, "--passphrase-file", "new.txt"]
+        XCTAssertEqual(try plain(["open"] + unlockNew + ["-"], stdin: try sealed("After")).status, 0)
+        let new = Array(try Data(contentsOf: dir.appendingPathComponent(ks)))
+        let spliced = Array(old[0..<headerLength(old)]) + Array(new[headerLength(new)...])
+        try Data(spliced).write(to: dir.appendingPathComponent("spliced.vault"))
+        chmod(path("spliced.vault"), 0o600)
+        for command in [["list", "--json"], ["get", "After", "client_secret"], ["get", "Before", "client_secret"]] {
+            let attack = try plain(command + ["--keystore", "spliced.vault", "--passphrase-file", "pass.txt"])
+            XCTAssertEqual(attack.status, 1, "\(command): \(attack.stdout)")
+            XCTAssertEqual(attack.stdout, "")
+            XCTAssertFalse(attack.all.contains(secret), attack.all)
+            XCTAssertTrue(attack.stderr.contains("damaged"), attack.stderr)
+        }
+        // The new file with the new passphrase reads both.
+        let g = try CLI.run(["get", "After", "client_secret"] + unlockNew, in: dir)
+        XCTAssertEqual(g.stdout, secret + "\n")
+        XCTAssertEqual(try plain(["list"] + unlockNew).status, 0)
+        // The old passphrase on the new file: a wrong passphrase, nothing more.
+        try assertRefused(try plain(["list"] + unlockOld), 1, "wrong passphrase", unchanged: try digest(ks))
+    }
+
+    func testPasswdKeepsTheKDFProfileUnlessToldAndSaysWhenItChanges() throws {
+        try makePassphraseKeystore()   // interactive
+        try write("new.txt", "a new passphrase\n")
+        let kept = try plain(["passwd", "--keystore", ks, "--passphrase-file", "pass.txt", "--new-passphrase-file", "new.txt"])
+        XCTAssertEqual(kept.status, 0, kept.stderr)
+        XCTAssertFalse(kept.stderr.contains("KDF profile"), kept.stderr)
+        var b = Array(try Data(contentsOf: dir.appendingPathComponent(ks)))
+        XCTAssertEqual(b[47], 1, "a passphrase slot")
+        XCTAssertEqual(b[48], 1, "still interactive")
+        // Told: it says so (one moderate KDF run, 0.65 s here).
+        let changed = try plain(["passwd", "--keystore", ks, "--passphrase-file", "new.txt", "--new-passphrase-file", "pass.txt",
+                                 "--kdf", "moderate"])
+        XCTAssertEqual(changed.status, 0, changed.stderr)
+        XCTAssertTrue(changed.stderr.contains("vault: hint: the KDF profile changes from interactive to moderate"), changed.stderr)
+        b = Array(try Data(contentsOf: dir.appendingPathComponent(ks)))
+        XCTAssertEqual(b[48], 2, "moderate")
+    }
+}
