@@ -83,7 +83,8 @@ struct UnlockSlot: Equatable {
             throw .damaged(detail: "header: invalid unlock slot name")
         }
         let created = try r.u64()
-        guard created < Limits.maxSequence else { throw .damaged(detail: "header: slot creation time out of range") }
+        // Up to 9999-12-31T23:59:59Z, the last time the project's time form can write.
+        guard created <= 253_402_300_799 else { throw .damaged(detail: "header: slot creation time out of range") }
         let salt = try r.take(saltByteCount)
         if kind == .keyFile, salt.contains(where: { $0 != 0 }) { throw .damaged(detail: "header: a key-file slot has a salt") }
         return UnlockSlot(kind: kind, profile: profile, name: name, created: Int64(created), salt: salt,
