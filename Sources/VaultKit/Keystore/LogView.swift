@@ -30,6 +30,10 @@ final class LogView {
     /// - Throws: `.damaged` when no state authenticates (naming the likely reason).
     static func currentState(_ s: any KeystoreStorageSession, header: KeystoreHeader, keys: MasterKeys) throws(KeystoreError) -> KeystoreState {
         let slots = try s.states()
+        // A file cut inside its state slots (a file store gives what it has).
+        if slots.contains(where: { $0.count < KeystoreState.byteCount }) {
+            throw .damaged(detail: "cut short inside its state slots")
+        }
         var best: KeystoreState?
         for b in slots {
             guard let st = try KeystoreState.parse(b, key: keys.state, keystoreID: header.keystoreID, generation: header.generation,
