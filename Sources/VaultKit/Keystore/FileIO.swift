@@ -91,15 +91,22 @@ enum FileIO {
         }
     }
 
+    /// Makes a file's data durable. On Linux `fdatasync`: it writes the data and what is needed
+    /// to read it back (the size), skipping the modification time: a commit makes two of these,
+    /// and the state write changes no size.
     static func sync(_ fd: Int32, _ path: String) throws(KeystoreError) {
+        #if os(Linux)
+        guard fdatasync(fd) == 0 else { throw fail("fsync", path) }
+        #else
         guard fsync(fd) == 0 else { throw fail("fsync", path) }
+        #endif
     }
 
     /// Makes a rename or link in `dir` durable.
     static func syncDirectory(_ dir: String) throws(KeystoreError) {
         let fd = try open(dir, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
-        try sync(fd, dir)
+        guard fsync(fd) == 0 else { throw fail("fsync", dir) }
     }
 
     /// Writes `bytes` to a new temporary file beside `path` (O_EXCL, 0600) and fsyncs it.

@@ -272,7 +272,7 @@ public final class Keystore {
         let encoded = try st.encoded(key: keys.state, keystoreID: keystoreID, generation: v.header.generation)
         try s.commit(frames: frames, at: b.start, state: encoded, slot: KeystoreState.slot(for: st.counter))
         try v.committed(s, state: st, refs: b.refs)
-        try compactIfWorthwhile(s)
+        compactIfWorthwhile(s)
         return b.refs
     }
 

@@ -2,7 +2,12 @@
 /// `vault recipient` publishes and new blobs are sealed to); `active` ones still open blobs
 /// sealed to them; `retired` ones open nothing.
 public enum IdentityState: String, Sendable, CaseIterable {
-    case current, active, retired
+    /// The identity `vault recipient` publishes and new blobs are sealed to: exactly one.
+    case current
+    /// An earlier identity that still opens blobs sealed to it.
+    case active
+    /// An identity that opens nothing any more.
+    case retired
 }
 
 /// What is known of an identity, without its secret key.

@@ -18,10 +18,16 @@ extension Keystore {
         }
     }
 
-    func compactIfWorthwhile(_ s: any KeystoreStorageSession) throws(KeystoreError) {
+    /// Compacts after a commit once dead records are over their bounds. A failure here (a full
+    /// disk) is not the commit's: the commit is durable and is reported stored; the old file
+    /// stays (a rewrite replaces it only by rename), and the next commit tries again.
+    func compactIfWorthwhile(_ s: any KeystoreStorageSession) {
         let v = current()
         guard v.state.deadBytes > Self.compactionThreshold, v.state.deadBytes * 2 > v.state.logEnd - v.logStart else { return }
-        try rewrite(s, header: v.header)
+        do { try rewrite(s, header: v.header) } catch {
+            // Whatever happened to the file, the next access reads it afresh.
+            view = nil
+        }
     }
 
     /// Replaces the stored keystore with `header` (given a new generation) and the live records:

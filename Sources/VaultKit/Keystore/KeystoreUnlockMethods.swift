@@ -1,6 +1,8 @@
 /// The kind of an unlock method.
 public enum UnlockMethodKind: String, Sendable {
+    /// A passphrase, stretched with Argon2id.
     case passphrase
+    /// A 32-byte key file.
     case keyFile = "key-file"
 }
 

@@ -4,8 +4,9 @@ public struct VerifyReport: Sendable, Equatable {
     public let records: Int
     /// Bytes of the log.
     public let logBytes: Int
-    /// Live entries (labels), and their versions.
+    /// Live entries (labels).
     public let entries: Int
+    /// Their versions, history included.
     public let versions: Int
     /// Identities (any state).
     public let identities: Int
