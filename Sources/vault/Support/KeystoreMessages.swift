@@ -54,7 +54,7 @@ extension Messages {
             Explanation(text: "the keystore \(Escape.quoted(path)) was re-keyed by another process, and the way it was unlocked here no longer opens it",
                         hints: ["run the command again with a current passphrase or key file"])
         case .noSuchUnlockMethod(let name):
-            Explanation(text: "the keystore has no unlock method \(Escape.quoted(name))", hints: ["see them with `vault unlock list`"])
+            Explanation(text: "the keystore has no unlock method \(Escape.quoted(name))")
         case .unlockMethodExists(let name):
             Explanation(text: "the keystore has an unlock method \(Escape.quoted(name)) already", hints: ["choose another name"])
         case .invalidUnlockMethodName(let name):
