@@ -78,6 +78,13 @@ public enum KeystoreError: Error, Equatable, Sendable {
     case noSuchIdentity(fingerprint: String)
     /// The identity was retired at `retired` (RFC 3339): blobs sealed to it are refused.
     case identityRetired(fingerprint: String, retired: String)
+    /// The database server holding the keystore (`location`: its address, never a password)
+    /// could not be reached, or stopped answering within the time allowed; `detail` says which.
+    /// A change it did not confirm was either stored whole or not at all (a transaction).
+    case serverUnavailable(location: String, detail: String)
+    /// The database server refused a request (authentication, TLS, permissions, or a statement):
+    /// `detail` is its answer, which never holds a secret vault sent (vault sends none in clear).
+    case serverRefused(location: String, detail: String)
     /// The libsodium layer failed (out of memory, or an unexpected failure).
     case sodium(SodiumError)
 }
