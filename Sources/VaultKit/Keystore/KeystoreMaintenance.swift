@@ -40,7 +40,7 @@ extension Keystore {
         view = try LogView.load(s, header: h, headerBytes: parts.header, keys: k)
     }
 
-    private func rewritten(_ s: any KeystoreStorageSession, header: KeystoreHeader,
+    func rewritten(_ s: any KeystoreStorageSession, header: KeystoreHeader,
                            newKeys: MasterKeys?) throws(KeystoreError) -> (parts: KeystoreImage.Parts, header: KeystoreHeader, keys: MasterKeys) {
         let v = current()
         // The tail's records are authenticated before they are copied into a snapshot.
