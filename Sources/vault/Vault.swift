@@ -35,6 +35,7 @@ struct Vault: ParsableCommand {
         Remove.self,
         Passwd.self,
         Verify.self,
+        Migrate.self,
         Seal.self,
         FingerprintCommand.self,
         Inspect.self,

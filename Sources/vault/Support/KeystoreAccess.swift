@@ -6,8 +6,12 @@ import VaultKit
 /// and "Keystore location").
 struct KeystoreOptions: ParsableArguments {
     @Option(name: .customLong("keystore"), help: ArgumentHelp(
-        "The keystore file (else VAULT_KEYSTORE, else $XDG_DATA_HOME/vault/keystore.vault).", valueName: "path"))
+        "The keystore file, or a postgres:// address (else VAULT_KEYSTORE, else $XDG_DATA_HOME/vault/keystore.vault).", valueName: "path"))
     var keystore: String?
+
+    @Option(name: .customLong("db-password-file"), help: ArgumentHelp(
+        "For a postgres:// keystore: read the database password from the first line of this file (else PGPASSFILE).", valueName: "file"))
+    var dbPasswordFile: String?
 
     @Option(name: .customLong("key-file"), help: ArgumentHelp(
         "Unlock with this 32-byte key file (else VAULT_KEY_FILE).", valueName: "file"))
@@ -82,10 +86,16 @@ enum KeystoreAccess {
     /// - Throws: `CLIFailure` worded from the keystore's error.
     static func open(_ options: KeystoreOptions, _ context: Context) async throws -> (keystore: Keystore, path: String) {
         let path = path(options, context)
+        // A database address is checked before anything is asked or printed with it: one that
+        // holds a password is refused without being shown (not even in the passphrase prompt).
+        var storage = KeystoreLocation.isDatabase(path) ? try storage(path, options, context) : nil
         let unlock = try unlock(options, context, keystorePath: path)
         let store: Keystore
         do {
-            store = try await Keystore.open(at: path, unlock: unlock)
+            if storage == nil { storage = try KeystoreLocation.storage(path, dbPasswordFile: options.dbPasswordFile, context) }
+            store = try await Keystore.open(storage: storage!, unlock: unlock)
+        } catch let failure as CLIFailure {
+            throw failure
         } catch KeystoreError.notFound(let missing) where unlock.keyFilePath == missing {
             // The keystore is there; what is missing is the key file it was offered.
             throw CLIFailure.failed("cannot open the keystore \(Escape.quoted(path)): no key file \(Escape.quoted(missing))",
@@ -113,6 +123,15 @@ enum KeystoreAccess {
             Console.hint("if no vault process was stopped while writing, restore the keystore from a backup")
         }
         return (store, path)
+    }
+
+    /// The storage at `location`, its failure worded as one to open the keystore.
+    static func storage(_ location: String, _ options: KeystoreOptions, _ context: Context) throws -> any KeystoreStorage {
+        do { return try KeystoreLocation.storage(location, dbPasswordFile: options.dbPasswordFile, context) } catch let f as CLIFailure {
+            throw f
+        } catch {
+            throw Messages.failure("cannot open the keystore \(Escape.quoted(location))", error)
+        }
     }
 
     /// Runs a keystore call, wording its failure with `context`.

@@ -99,6 +99,14 @@ extension Messages {
             Explanation(text: "the token lease of \(Escape.quoted(label)) is held by another process")
         case .leaseLost(let label):
             Explanation(text: "the token lease of \(Escape.quoted(label)) expired before the new state was stored")
+        case .serverUnavailable(let location, let detail):
+            Explanation(text: "cannot reach the keystore's database \(Escape.quoted(location)): \(Escape.forTerminal(detail))",
+                        hints: ["check that the server runs and that this host reaches it; nothing was changed that was not reported stored"])
+        case .serverRefused(let location, let detail):
+            Explanation(text: "the keystore's database \(Escape.quoted(location)) refused the request: \(Escape.forTerminal(detail))",
+                        hints: detail.contains("SQLSTATE 28") || detail.contains("authentication") || detail.contains("TLS")
+                            ? ["check the user, the password (PGPASSFILE or --db-password-file), sslmode, sslrootcert and the server's pg_hba.conf"]
+                            : [])
         case .sodium(let s):
             sodium(s)
         }
