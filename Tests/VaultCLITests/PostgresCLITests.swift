@@ -1,0 +1,103 @@
+import Foundation
+import XCTest
+import VaultKit
+
+/// `postgres://` keystore addresses through the built binary (docs/KEYSTORE.md §13). Without the
+/// PostgreSQL trait an address is refused, naming the build that supports it; with it, addresses
+/// holding a password are refused unechoed, and on the server VAULT_TEST_POSTGRES names
+/// (scripts/postgres/run) every keystore command runs against the database, and
+/// `vault migrate` moves the keystore to a file and back.
+final class PostgresCLITests: CLITestCase {
+    let leaked = "hunter2pw"
+
+    func testAnAddressWithAPasswordNeverReachesTheOutput() throws {
+        try write("k.key", String(repeating: "x", count: 32))
+        for args in [["list", "--keystore", "postgres://vault:\(leaked)@db.example/keys", "--key-file", "k.key"],
+                     ["init", "--keystore", "postgresql://vault:\(leaked)@db.example/keys", "--with-key-file", "new.key"]] {
+            let r = try run(args)
+            XCTAssertFalse(r.all.contains(leaked), r.all)
+            #if PostgreSQL
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertTrue(r.stderr.contains("holds a password; refusing it"), r.stderr)
+            #else
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("built without PostgreSQL support"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("--traits PostgreSQL"), r.stderr)
+            #endif
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("new.key")), "nothing is made for a refused address")
+        }
+        let env = try CLI.run(["list", "--key-file", "k.key"], in: dir,
+                              environment: ["VAULT_KEYSTORE": "postgres://vault:\(leaked)@db.example/keys"])
+        XCTAssertFalse(env.all.contains(leaked), env.all)
+        XCTAssertNotEqual(env.status, 0)
+    }
+
+    #if PostgreSQL
+    func testPasswordFilesOthersMayReadAreRefused() throws {
+        try write("k.key", String(repeating: "x", count: 32))
+        try write("db.pw", "\(leaked)\n", mode: 0o644)
+        let r = try run("list", "--keystore", "postgres://vault@127.0.0.1:1/keys?sslmode=disable", "--key-file", "k.key",
+                        "--db-password-file", "db.pw")
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--db-password-file 'db.pw' can be read by group or others; refusing it"), r.stderr)
+        try write("pgpass", "*:*:*:*:\(leaked)\n", mode: 0o640)
+        let p = try CLI.run(["list", "--keystore", "postgres://vault@127.0.0.1:1/keys?sslmode=disable", "--key-file", "k.key"],
+                            in: dir, environment: ["PGPASSFILE": path("pgpass")])
+        XCTAssertEqual(p.status, 1, p.stderr)
+        XCTAssertTrue(p.stderr.contains("PGPASSFILE"), p.stderr)
+        XCTAssertFalse(p.all.contains(leaked) || r.all.contains(leaked))
+        let f = try run("list", "--keystore", "ks.vault", "--key-file", "k.key", "--db-password-file", "db.pw")
+        XCTAssertEqual(f.status, 2, f.stderr)
+    }
+
+    func testAServerThatIsDownNamesTheAddress() throws {
+        try write("k.key", String(repeating: "x", count: 32))
+        let r = try run("list", "--keystore", "postgres://vault@127.0.0.1:1/keys?sslmode=disable", "--key-file", "k.key")
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("cannot reach the keystore's database 'postgres://vault@127.0.0.1:1/keys'"), r.stderr)
+    }
+
+    func testEveryKeystoreCommandRunsOnTheDatabaseAndMigrateMovesIt() throws {
+        guard let server = ProcessInfo.processInfo.environment["VAULT_TEST_POSTGRES"] else {
+            throw XCTSkip("no PostgreSQL server named (VAULT_TEST_POSTGRES)")
+        }
+        let schema = "cli_" + UUID().uuidString.prefix(8).lowercased()
+        let db = server + (server.contains("?") ? "&" : "?") + "schema=" + schema
+        func vault(_ args: String...) throws -> Run { try run(args + ["--keystore", db, "--key-file", "ks.key"]) }
+        let made = try run("init", "--keystore", db, "--with-key-file", "ks.key")
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let recipient = String(made.stdout.split(separator: "\n")[0])
+        XCTAssertEqual(try run("init", "--keystore", db, "--with-key-file", "other.key").status, 1, "an existing keystore is never replaced")
+        try writeInput()
+        for label in ["Acme BV", "Beta BV"] {
+            let s = try run("seal", "--to", recipient, "--label", label, "--input", "creds.json", "-o", "\(label).vault")
+            XCTAssertEqual(s.status, 0, s.stderr)
+        }
+        let opened = try vault("open", "Acme BV.vault", "Beta BV.vault")
+        XCTAssertEqual(opened.status, 0, opened.stderr)
+        XCTAssertEqual(opened.stdout.split(separator: "\n").count, 2)
+        let replay = try vault("open", "Acme BV.vault")
+        XCTAssertEqual(replay.status, 1)
+        XCTAssertTrue(replay.stderr.contains("a replay"), replay.stderr)
+        XCTAssertEqual(try vault("list").stdout.split(separator: "\n").count, 2)
+        XCTAssertTrue(try vault("show", "Acme BV").stdout.contains(clientID))
+        XCTAssertEqual(try vault("get", "Acme BV", "client_secret").stdout.trimmingCharacters(in: .newlines), secret)
+        XCTAssertEqual(try vault("remove", "Beta BV").status, 0)
+        XCTAssertTrue(try vault("verify").stdout.contains("1 entries with 1 versions"))
+        XCTAssertEqual(try vault("recipient").status, 0)
+        // To a file and back into a new schema: the same entries, and the replay still refused.
+        let toFile = try run("migrate", "--from", db, "--to", "moved.vault", "--key-file", "ks.key")
+        XCTAssertEqual(toFile.status, 0, toFile.stderr)
+        XCTAssertTrue(toFile.stdout.contains("2 blob ids in the ledger"), toFile.stdout)
+        XCTAssertEqual(try run("list", "--keystore", "moved.vault", "--key-file", "ks.key").stdout.split(separator: "\n").count, 1)
+        let back = db + "_back"
+        let toDB = try run("migrate", "--from", "moved.vault", "--to", back, "--key-file", "ks.key")
+        XCTAssertEqual(toDB.status, 0, toDB.stderr)
+        let again = try run("open", "Beta BV.vault", "--keystore", back, "--key-file", "ks.key")
+        XCTAssertTrue(again.stderr.contains("a replay"), again.stderr)
+        let refused = try run("migrate", "--from", "moved.vault", "--to", back, "--key-file", "ks.key")
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("already exists"), refused.stderr)
+    }
+    #endif
+}
