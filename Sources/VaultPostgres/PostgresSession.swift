@@ -69,7 +69,6 @@ final class PostgresSession: KeystoreStorageSession {
             coalesce((SELECT max(position) FROM \(unescaped: schema).frame WHERE position <= \(from)), \(from)) ORDER BY position
             """
         var out: [UInt8] = []
-        out.reserveCapacity(to - from)
         var cursor = from
         for r in try link.run(q) {
             let (p, b) = try Self.pair(r, location)
@@ -129,7 +128,7 @@ final class PostgresSession: KeystoreStorageSession {
         var out = h
         for s in try states() { out += s.count == Self.stateByteCount ? s : [UInt8](repeating: 0, count: Self.stateByteCount) }
         let start = out.count
-        out += try frames(from: start, to: Int(Int32.max) * 64)
+        out += try frames(from: start, to: try storedEnd())
         return out
     }
 
