@@ -137,6 +137,8 @@ final class PostgresLink: @unchecked Sendable {
         case .unsupportedAuthMechanism, .authMechanismRequiresPassword, .saslError:
             return .serverRefused(location: location, detail: "authentication failed (\(e.code)); is a password given (PGPASSFILE or --db-password-file)?")
         case .failedToAddSSLHandler: return .serverRefused(location: location, detail: "TLS failed: \(e.underlying.map(describe) ?? "unknown")")
+        case .connectionError:
+            return .serverUnavailable(location: location, detail: e.underlying.map(describe) ?? "cannot connect")
         default:
             let cause = e.underlying.map(describe).map { ": \($0)" } ?? ""
             return .serverUnavailable(location: location, detail: "\(e.code)\(cause)")
@@ -144,6 +146,10 @@ final class PostgresLink: @unchecked Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
+        if let c = error as? NIOConnectionError, let first = c.connectionErrors.first {
+            return "cannot connect to \(first.target): \(describe(first.error))"
+        }
+        if let e = error as? IOError { return String(cString: strerror(e.errnoCode)) }
         if let s = error as? NIOSSLError { return "TLS: \(s)" }
         if let s = error as? BoringSSLError { return "TLS: \(s)" }
         return String(describing: error)

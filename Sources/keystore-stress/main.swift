@@ -72,6 +72,7 @@ do {
         let log = open(args[5], O_WRONLY | O_APPEND | O_CREAT, 0o600)
         guard log >= 0 else { fail("cannot open \(args[5])") }
         func micros() -> Int { Int(Date().timeIntervalSince1970 * 1_000_000) }
+        var last = 0
         for _ in 0..<rounds {
             _ = try await ks.withTokenLease(args[3], leaseDuration: 30, waitAtMost: 300) { state in
                 let start = micros()
@@ -79,11 +80,13 @@ do {
                 usleep(500)
                 let line = Array("\(start) \(micros())\n".utf8)
                 guard write(log, line, line.count) == line.count else { fail("cannot write the log") }
+                last = n + 1
                 return TokenState(refreshToken: try SecretBytes(Array(String(n + 1).utf8)),
                                   accessToken: try SecretBytes(Array("access".utf8)), accessTokenExpires: Timestamp.now())
             }
         }
         close(log)
+        print("counter \(last)")
     case "compact":
         guard let count = Int(args[3]) else { fail("usage: compact KEYSTORE KEYFILE COUNT") }
         for _ in 0..<count { try await ks.compact() }
