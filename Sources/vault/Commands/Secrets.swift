@@ -25,7 +25,7 @@ struct Get: VaultCommand {
         let entry = try await Entries.load(label, keystore, context)
         guard let value = entry.field(field) else {
             throw CLIFailure.failed("entry \(Escape.quoted(entry.label)) has no field \(Escape.quoted(field))",
-                                    hints: ["its fields: " + entry.fields.map(\.name).joined(separator: ", ")])
+                                    hints: ["its fields: " + entry.fields.map { Escape.forTerminal($0.name) }.joined(separator: ", ")])
         }
         let out = try SecretOutput(capacity: value.count + 1)
         out.raw(value)

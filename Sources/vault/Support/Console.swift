@@ -26,7 +26,7 @@ enum Console {
     static func hint(_ text: String) { emit("hint", text) }
 
     /// An indented detail line under an error: `vault:   …`
-    static func detail(_ message: String) { write(2, Array("vault:   \(message)\n".utf8)) }
+    static func detail(_ message: String) { write(2, Array("vault:   \(Escape.line(message))\n".utf8)) }
 
     /// Prints a failure: message, details, hints.
     static func report(_ failure: CLIFailure) {
@@ -36,8 +36,11 @@ enum Console {
         failure.hints.forEach(hint)
     }
 
+    /// Every message line is checked by `Escape.line` on its way out: whatever text someone
+    /// else chose, and whichever caller forgot to escape it, it cannot forge a line or reach the
+    /// terminal as a control sequence.
     private static func emit(_ kind: String, _ text: String) {
-        write(2, Array("vault: \(kind): \(text)\n".utf8))
+        write(2, Array("vault: \(kind): \(Escape.line(text))\n".utf8))
     }
 
     /// Writes all of `bytes` to `fd`, retrying on EINTR and short writes. A broken standard

@@ -62,7 +62,8 @@ enum Runner {
         let first = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "invalid usage"
         var line = first.prefix(1).lowercased() + first.dropFirst()
         while line.hasSuffix(".") { line.removeLast() }
-        Console.error(line)
+        // argument-parser quotes the argument it refuses, which may be anyone's text.
+        Console.error(Escape.forTerminal(String(line)))
         let sub = args.first { name in Vault.commands.contains { $0._commandName == name } }
         Console.hint("see 'vault \(sub.map { $0 + " " } ?? "")--help'")
         return ExitStatus.usage.rawValue
