@@ -6,6 +6,7 @@ import Foundation
 /// (EX_USAGE); here they exit 2, worded like every other message.
 enum Runner {
     static func main(_ arguments: [String]) async -> Never {
+        Hardening.atStart()
         let args = Array(arguments.dropFirst())
         // No command at all is a missing argument: usage on standard error, status 2.
         if args.isEmpty {

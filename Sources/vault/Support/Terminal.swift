@@ -40,8 +40,10 @@ final class Terminal {
     }
 
     /// Asks for a secret with echo off and reads it straight into secret memory; no Swift
-    /// `String` ever holds it. The terminal settings are restored on return, on a thrown error
-    /// and on SIGINT/SIGTERM/SIGHUP (by the C handler).
+    /// `String` ever holds it. The terminal settings are restored on return, on a thrown error,
+    /// and by the C handlers on every signal that ends the process (Ctrl-C, Ctrl-\\, SIGTERM,
+    /// SIGHUP, a crash signal, …) or stops it (Ctrl-Z, SIGTTIN, SIGTTOU); after a stop, SIGCONT
+    /// turns echo off again once vault is back in the foreground.
     /// - Throws: `CLIFailure` at end of input, on a read error, or when the answer is too long.
     func askSecret(_ prompt: String) throws -> SecretBytes {
         write(prompt)
@@ -69,7 +71,7 @@ final class Terminal {
             var overflow = false
             while true {
                 var byte: UInt8 = 0
-                let n = read(fd, &byte, 1)
+                let n = vault_sys_read_tty(fd, &byte, 1)
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 { throw CLIFailure.failed("cannot read from the terminal: \(Errno.text())") }
                 if n == 0 {
