@@ -146,7 +146,8 @@ enum Messages {
             Explanation(text: "the '# fingerprint:' comment is not a fingerprint")
         case .fingerprintMismatch(let stated, let actual):
             Explanation(text: "the file states fingerprint \(stated.canonical) but its key's is \(actual.canonical)",
-                        hints: ["one was edited and not the other; get the public key file again from the integrator"])
+                        hints: ["one was edited and not the other (every fingerprint comment must match the key); "
+                                + "get the public key file again from the integrator and compare with their manual"])
         }
     }
 

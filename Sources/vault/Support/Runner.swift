@@ -15,6 +15,15 @@ enum Runner {
             Console.hint("see 'vault --help'")
             exit(ExitStatus.usage.rawValue)
         }
+        // argument-parser keeps the last value of an option given twice: `--to good --to evil`
+        // sealed to the second, `--expect A --expect B` checked only B. Neither first nor last
+        // is right; the caller gives each option once.
+        if let repeated = repeatedOption(args) {
+            Console.error("\(Escape.forTerminal(repeated)) is given twice; give each option once")
+            let sub = args.first { name in Vault.commands.contains { $0._commandName == name } }
+            Console.hint("see 'vault \(sub.map { $0 + " " } ?? "")--help'")
+            exit(ExitStatus.usage.rawValue)
+        }
         var command: ParsableCommand
         do {
             command = try Vault.parseAsRoot(args)
@@ -44,6 +53,19 @@ enum Runner {
             Console.report(Messages.failure("", error))
             exit(ExitStatus.failed.rawValue)
         }
+    }
+
+    /// The first option named twice before a `--`, if any (`-o` counts as `--output`).
+    static func repeatedOption(_ args: [String]) -> String? {
+        var seen: Set<String> = []
+        for arg in args {
+            if arg == "--" { break }
+            guard arg.hasPrefix("-"), arg != "-" else { continue }
+            var name = arg.hasPrefix("--") ? String(arg.prefix { $0 != "=" }) : arg
+            if name == "-o" { name = "--output" }
+            if !seen.insert(name).inserted { return name }
+        }
+        return nil
     }
 
     private static func isParserError(_ error: any Error) -> Bool {
