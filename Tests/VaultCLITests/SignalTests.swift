@@ -39,6 +39,14 @@ final class SignalTests: IntegratorTestCase {
         for shell in shells { try scenario("stop", shell) }
     }
 
+    /// Not a signal, but the same terminal: an answer in another encoding is asked again.
+    func testAnAnswerThatIsNotUTF8IsAskedAgain() throws {
+        try writeInput()
+        try scenario("not-utf8", pub)
+        guard let p = try? payload(try read("out.vault")) else { return XCTFail("no blob written") }
+        XCTAssertEqual(p.label, "Acme BV")
+    }
+
     func testBgThenFgAtAPrompt() throws {
         let shells = ["dash", "bash"].filter { FileManager.default.isExecutableFile(atPath: "/bin/\($0)") }
         guard !shells.isEmpty else { throw XCTSkip("neither dash nor bash is installed") }

@@ -265,7 +265,8 @@ public struct JSONReader {
         return out
     }
 
-    /// Decodes a (public) string.
+    /// Decodes a (public) string. `parseString` has checked the bytes as strict UTF-8 and every
+    /// escape as a whole scalar, so the decoding replaces nothing.
     public func decode(_ string: JSONString) -> String {
         String(decoding: decodeBytes(string), as: UTF8.self)
     }

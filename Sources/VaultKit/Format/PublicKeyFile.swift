@@ -4,6 +4,8 @@ public enum PublicKeyFileError: Error, Equatable, Sendable {
     case noRecipient
     /// More than one non-comment line.
     case severalRecipients
+    /// A line that is not UTF-8 text (never decoded with U+FFFD: the file is refused).
+    case notUTF8(line: Int)
     /// The recipient line is not a valid recipient string.
     case recipient(Bech32Error)
     /// A `# fingerprint:` comment that cannot be read as a fingerprint.
@@ -35,8 +37,9 @@ public enum PublicKeyFile {
     public static func parse(_ text: [UInt8]) throws(PublicKeyFileError) -> (recipient: [UInt8], stated: [Fingerprint]) {
         var recipientLine: String?
         var stated: [Fingerprint] = []
-        for raw in TextLines.split(text) {
-            var line = Substring(decoding: raw, as: UTF8.self)
+        for (number, raw) in TextLines.split(text).enumerated() {
+            guard let decoded = String(validating: raw, as: UTF8.self) else { throw .notUTF8(line: number + 1) }
+            var line = Substring(decoded)
             while let c = line.first, c == " " || c == "\t" || c == "\r" { line = line.dropFirst() }
             while let c = line.last, c == " " || c == "\t" || c == "\r" { line = line.dropLast() }
             if line.isEmpty { continue }

@@ -95,6 +95,8 @@ enum EntryJSON {
         entry.type == CredentialType.exactOnline.rawValue && KeystoreEntrySummary.publicExactOnlineFields.contains(name)
     }
 
+    /// A public field's value as text. Every value was checked as UTF-8 when its blob was
+    /// opened (FORMAT.md §5 rules), so nothing is replaced here.
     static func text(_ value: SecretBytes) -> String { value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
 
     static func optional(_ pairs: [(String, String?)]) -> [(String, JSONOut)] {

@@ -10,6 +10,13 @@ enum Console {
     /// once at exit.)
     nonisolated(unsafe) static var outputError: Int32 = 0
 
+    /// The failure for standard output that could not be written (status 1). EPIPE gets its
+    /// own hint: the reader went away, which is not a full disk.
+    static func outputFailure(_ code: Int32) -> CLIFailure {
+        CLIFailure.failed("cannot write to standard output: \(Errno.text(code))",
+                          hints: code == EPIPE ? ["the program reading vault's output stopped before the end; run it again into a file or a reader that reads everything"] : [])
+    }
+
     /// Writes data to standard output as is.
     static func out(_ text: String) { write(1, Array(text.utf8)) }
 

@@ -29,6 +29,13 @@ extension Hardening {
         // Failure leaves the backtracer on, which is no worse than before and cannot be reported
         // usefully yet (nothing is parsed); the test of item 7 (CrashTests) would show it.
         _ = vault_sys_reset_crash_signals()
+        // A closed pipe on standard output (`vault list | head -1`, a consumer that crashed)
+        // killed vault with SIGPIPE: status 141, outside CLI.md's 0/1/2. Ignored, the write
+        // fails with EPIPE and vault ends with status 1 and says so (Runner, SecretOutput).
+        // Status 1 rather than a quiet 0 as `head` users might like: CLI.md's 1 is "the
+        // operation failed", and data that did not reach its reader (credentials for the
+        // receiving system, a recipient for the manual) is that; `set -o pipefail` sees it.
+        _ = vault_sys_ignore_sigpipe()
     }
 }
 

@@ -141,6 +141,9 @@ enum Messages {
         switch e {
         case .noRecipient: Explanation(text: "no recipient string in the public key file")
         case .severalRecipients: Explanation(text: "more than one recipient line in the public key file")
+        case .notUTF8(let line):
+            Explanation(text: "line \(line) of the public key file is not UTF-8 text",
+                        hints: ["a public key file is plain text; get it again from the integrator (vault recipient writes it)"])
         case .recipient(let b): bech32(b)
         case .malformedFingerprintComment:
             Explanation(text: "the '# fingerprint:' comment is not a fingerprint")

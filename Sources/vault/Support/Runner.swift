@@ -7,6 +7,12 @@ import Foundation
 enum Runner {
     static func main(_ arguments: [String]) async -> Never {
         Hardening.atStart()
+        // Swift decodes argv with U+FFFD for bytes that are not UTF-8: 'a\xff.txt' became
+        // 'a\u{fffd}.txt', another name, and two labels became one. Refused instead.
+        if let failure = notUTF8(CommandLine.unsafeArgv, CommandLine.argc) {
+            Console.report(failure)
+            exit(ExitStatus.usage.rawValue)
+        }
         let args = Array(arguments.dropFirst())
         // No command at all is a missing argument: usage on standard error, status 2.
         if args.isEmpty {
@@ -37,7 +43,7 @@ enum Runner {
                 try command.run()
             }
             if Console.outputError != 0 {
-                Console.error("cannot write to standard output: \(Errno.text(Console.outputError))")
+                Console.report(Console.outputFailure(Console.outputError))
                 exit(ExitStatus.failed.rawValue)
             }
             exit(ExitStatus.ok.rawValue)
@@ -53,6 +59,24 @@ enum Runner {
             Console.report(Messages.failure("", error))
             exit(ExitStatus.failed.rawValue)
         }
+    }
+
+    /// The variables vault reads (CLI.md); each must be UTF-8 text, like every argument.
+    static let variables = ["VAULT_KEYSTORE", "VAULT_KEY_FILE", "VAULT_PASSPHRASE_FILE", "XDG_DATA_HOME", "HOME"]
+
+    /// A usage failure naming the first argument (counted from 1 after `vault`) or variable
+    /// whose bytes are not UTF-8, or nil.
+    static func notUTF8(_ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, _ argc: Int32) -> CLIFailure? {
+        for i in 1..<Int(max(argc, 1)) {
+            guard let arg = argv[i], String(validatingCString: arg) == nil else { continue }
+            return CLIFailure.usage("argument \(i) is not UTF-8 text",
+                                    hints: ["vault reads every argument as UTF-8; rename a file whose name is in another encoding"])
+        }
+        for name in variables {
+            guard let value = getenv(name), String(validatingCString: value) == nil else { continue }
+            return CLIFailure.usage("\(name) is not UTF-8 text", hints: ["set it to a UTF-8 path, or unset it"])
+        }
+        return nil
     }
 
     /// The first option named twice before a `--`, if any (`-o` counts as `--output`).

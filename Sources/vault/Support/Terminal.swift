@@ -31,12 +31,16 @@ final class Terminal {
     /// Writes a line to the terminal.
     func line(_ text: String = "") { write(text + "\n") }
 
-    /// Asks a question and returns the answer without its line ending (echoed: public answers only).
+    /// Asks a question and returns the answer without its line ending (echoed: public answers
+    /// only). An answer that is not UTF-8 (a terminal in another encoding) is asked again, never
+    /// decoded with U+FFFD into text the customer did not type.
     /// - Throws: `CLIFailure` at end of input (Ctrl-D) or on a read error.
     func ask(_ prompt: String) throws -> String {
-        write(prompt)
-        let bytes = try readPublicLine()
-        return String(decoding: bytes, as: UTF8.self)
+        while true {
+            write(prompt)
+            if let answer = String(validating: try readPublicLine(), as: UTF8.self) { return answer }
+            line("  That is not accepted: it is not UTF-8 text (check the terminal's encoding). Please try again.")
+        }
     }
 
     /// Asks for a secret with echo off and reads it straight into secret memory; no Swift

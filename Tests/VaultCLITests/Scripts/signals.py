@@ -13,6 +13,8 @@ Usage: signals.py SCENARIO ARG VAULT_BINARY WORKDIR KEYSTORE PASSPHRASE
                       again, and the passphrase typed then is not shown.
   background SHELL    the same, with `bg` first: vault stops on reading the terminal, leaves
                       echo on, and `fg` brings the prompt back with echo off.
+  not-utf8 PUB        `vault seal --to PUB` (with --input creds.json): a label typed in another
+                      encoding is asked again, not sealed with U+FFFD (issue 8, item 11).
 
 Exits 0 when everything checked holds, else prints what failed and exits 1. Needs pexpect.
 """
@@ -179,12 +181,34 @@ def job_control(shell, background, binary, workdir, keystore, passphrase):
     child.expect(pexpect.EOF)
 
 
+def not_utf8(pub, binary, workdir):
+    fp = subprocess.run([binary, "fingerprint", pub], cwd=workdir, capture_output=True, text=True).stdout.strip()
+    child = pexpect.spawn(binary, ["seal", "--to", pub, "--expect-fingerprint", fp, "--input", "creds.json", "-o", "out.vault"],
+                          cwd=workdir, timeout=15, env=environment())
+    log = Log()
+    child.logfile_read = log
+    try:
+        child.expect_exact(b"  Label: ")
+        child.send(b"Acme \xff BV\r")
+        child.expect_exact(b"not UTF-8 text")
+        child.expect_exact(b"  Label: ")
+        child.send("Acme BV\r")
+        child.expect(pexpect.EOF)
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        fail("not-utf8: the conversation went wrong", repr(b"".join(log.parts)))
+    child.close()
+    if child.exitstatus != 0 or not os.path.exists(os.path.join(workdir, "out.vault")):
+        fail("not-utf8: status %r" % child.exitstatus, repr(b"".join(log.parts)))
+
+
 def main():
     scenario, arg, binary, workdir, keystore, passphrase = sys.argv[1:7]
     if scenario == "ending":
         ending(arg, binary, workdir, keystore, passphrase)
     elif scenario == "no-terminal":
         no_terminal(arg, binary, workdir)
+    elif scenario == "not-utf8":
+        not_utf8(arg, binary, workdir)
     elif scenario in ("stop", "background"):
         job_control(arg, scenario == "background", binary, workdir, keystore, passphrase)
     else:
