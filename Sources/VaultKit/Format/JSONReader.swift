@@ -39,7 +39,8 @@ public indirect enum JSONValue: Sendable {
 public enum JSONError: Error, Equatable, Sendable {
     /// Not JSON at all, or broken syntax at a byte offset.
     case syntax(String, offset: Int)
-    /// A valid-looking text that breaks a strictness rule, at a key path.
+    /// A valid-looking text that breaks a strictness rule, at a key path. The path is made of
+    /// the text's own keys, raw: whoever shows it escapes it.
     case rule(key: String, String)
 }
 
@@ -264,7 +265,8 @@ public struct JSONReader {
         return out
     }
 
-    /// Decodes a (public) string.
+    /// Decodes a (public) string. `parseString` has checked the bytes as strict UTF-8 and every
+    /// escape as a whole scalar, so the decoding replaces nothing.
     public func decode(_ string: JSONString) -> String {
         String(decoding: decodeBytes(string), as: UTF8.self)
     }

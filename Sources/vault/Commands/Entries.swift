@@ -33,8 +33,8 @@ struct List: VaultCommand {
             return
         }
         let rows = [["LABEL", "TYPE", "CLIENT ID", "REGION", "OPENED", "EXPIRES", "FROM (unverified)"]] + entries.map { e in
-            [Escape.forTerminal(e.label), e.type, e.publicFields["client_id"] ?? "-", e.publicFields["region"] ?? "-",
-             e.opened, e.expires, e.from.map(Escape.forTerminal) ?? "-"]
+            [e.label, e.type, e.publicFields["client_id"] ?? "-", e.publicFields["region"] ?? "-",
+             e.opened, e.expires, e.from ?? "-"]
         }
         Console.out(Table.render(rows))
     }
@@ -75,14 +75,14 @@ struct Show: VaultCommand {
         }
         for (i, e) in shown.enumerated() {
             if history { Console.outLine("version \(i + 1) of \(shown.count)\(i == shown.count - 1 ? " (current)" : "")") }
-            var rows: [[String]] = [["label", Escape.forTerminal(e.label)], ["type", e.type]]
+            var rows: [[String]] = [["label", e.label], ["type", e.type]]
             for f in e.fields {
-                rows.append([f.name, EntryJSON.isPublic(f.name, in: e) ? Escape.forTerminal(EntryJSON.text(f.value)) : "******** (hidden; vault get)"])
+                rows.append([f.name, EntryJSON.isPublic(f.name, in: e) ? EntryJSON.text(f.value) : "******** (hidden; vault get)"])
             }
             rows += [["created", e.created], ["expires", e.expires], ["opened", e.opened], ["blob id", e.blobID]]
             if let r = e.request { rows.append(["request", r]) }
-            if let f = e.from { rows.append(["from (unverified)", Escape.forTerminal(f)]) }
-            if let n = e.note { rows.append(["note", Escape.forTerminal(n)]) }
+            if let f = e.from { rows.append(["from (unverified)", f]) }
+            if let n = e.note { rows.append(["note", n]) }
             Console.out(Table.render(rows, separator: ": ", header: false))
             if history && i < shown.count - 1 { Console.outLine("") }
         }
@@ -95,6 +95,8 @@ enum EntryJSON {
         entry.type == CredentialType.exactOnline.rawValue && KeystoreEntrySummary.publicExactOnlineFields.contains(name)
     }
 
+    /// A public field's value as text. Every value was checked as UTF-8 when its blob was
+    /// opened (FORMAT.md §5 rules), so nothing is replaced here.
     static func text(_ value: SecretBytes) -> String { value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
 
     static func optional(_ pairs: [(String, String?)]) -> [(String, JSONOut)] {
@@ -125,9 +127,12 @@ enum EntryJSON {
     }
 }
 
-/// Plain aligned columns for people (scripts use --json).
+/// Plain aligned columns for people (scripts use --json). Every cell is escaped here: a table
+/// shows what the keystore holds, and most of that (labels, from, notes, field names) a sender
+/// wrote.
 enum Table {
-    static func render(_ rows: [[String]], separator: String = "  ", header: Bool = true) -> String {
+    static func render(_ cells: [[String]], separator: String = "  ", header: Bool = true) -> String {
+        let rows = cells.map { $0.map(Escape.forTerminal) }
         let widths = (0..<(rows.map(\.count).max() ?? 0)).map { c in rows.map { $0.count > c ? $0[c].count : 0 }.max() ?? 0 }
         return rows.map { row in
             row.enumerated().map { c, cell in

@@ -95,6 +95,8 @@ struct FingerprintCommand: VaultCommand {
                 return [("\(name) (hand-off request)", try PublicKey(bytes: request.recipient).fingerprint)]
             } catch { throw Messages.failure(name, error) }
         case .other:
+            // Only a guess at what the file is meant to be (decoding with U+FFFD cannot make a
+            // line start with vault1); PublicKey(publicKeyFile:) then reads it strictly.
             let looksLikeKey = TextLines.split(bytes).contains { String(decoding: TextLines.clean($0), as: UTF8.self).lowercased().hasPrefix("vault1") }
             guard looksLikeKey else {
                 throw CLIFailure.failed("\(name) is neither a public key file nor a text with sealed blobs",

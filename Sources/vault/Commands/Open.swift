@@ -87,7 +87,7 @@ struct OpenCommand: VaultCommand {
                 switch outcome.result {
                 case .success(let blob):
                     stored += 1
-                    Console.outLine([Escape.forTerminal(blob.label), blob.type.rawValue, blob.clientID ?? "-"].joined(separator: "\t"))
+                    Console.outLine([blob.label, blob.type.rawValue, blob.clientID ?? "-"].map(Escape.forTerminal).joined(separator: "\t"))
                     if blob.replaced { Console.hint("\(Escape.quoted(blob.label)): the earlier version is kept in its history (vault show --history)") }
                 case .failure(let error):
                     refusals[Self.reason(error), default: 0] += 1

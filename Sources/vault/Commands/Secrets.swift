@@ -25,7 +25,7 @@ struct Get: VaultCommand {
         let entry = try await Entries.load(label, keystore, context)
         guard let value = entry.field(field) else {
             throw CLIFailure.failed("entry \(Escape.quoted(entry.label)) has no field \(Escape.quoted(field))",
-                                    hints: ["its fields: " + entry.fields.map(\.name).joined(separator: ", ")])
+                                    hints: ["its fields: " + entry.fields.map { Escape.forTerminal($0.name) }.joined(separator: ", ")])
         }
         let out = try SecretOutput(capacity: value.count + 1)
         out.raw(value)
@@ -34,7 +34,8 @@ struct Get: VaultCommand {
     }
 }
 
-/// `vault export LABEL [--format json|env]` (CLI.md): every field, for the receiving system.
+/// `vault export LABEL [--format json|env] [--prefix TEXT]` (CLI.md): every field, for the
+/// receiving system.
 struct Export: VaultCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case json, env }
 
@@ -42,22 +43,37 @@ struct Export: VaultCommand {
         abstract: "Print all credential fields of an entry, secrets included, for the receiving system.",
         discussion: """
         json (default): one object, each field a string (division a number). env: one \
-        NAME='value' line per field, NAME the field name in upper case, each ' written as '\\''.
+        NAME='value' line per field, NAME the prefix (VAULT_ unless --prefix gives another, \
+        such as ACME_) followed by the field name in upper case, each ' written as '\\''. The \
+        field names come from the sender: a NAME that a shell, the dynamic loader or an \
+        interpreter acts on (PROMPT_COMMAND, LD_PRELOAD, NODE_OPTIONS, …) is refused, and then \
+        nothing is printed.
 
         Examples:
           vault export "Acme BV" > /run/secrets/acme.json
-          eval "$(vault export --format env "Acme BV")"
+          eval "$(vault export --format env "Acme BV")"      # VAULT_CLIENT_ID='…' …
+          vault export --format env --prefix ACME_ "Acme BV" > /run/secrets/acme.env
         """
     )
     static let holdsSecrets = true
 
     @Argument(help: ArgumentHelp("The entry's label.", valueName: "label")) var label: String
     @Option(help: ArgumentHelp("json or env.", valueName: "format")) var format: Format = .json
+    @Option(help: ArgumentHelp("env: the start of every variable name, [A-Z][A-Z0-9_]*_ (default VAULT_).", valueName: "text"))
+    var prefix: String?
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
+        // Usage first, before the keystore costs a KDF run.
+        if let prefix {
+            guard format == .env else {
+                throw CLIFailure.usage("--prefix is for --format env", hints: ["JSON keys are the field names as stored"])
+            }
+            try EnvNames.checkPrefix(prefix)
+        }
         let entry = try await Entries.load(label, keystore, context)
-        let out = try SecretOutput(capacity: SecretOutput.capacity(entry.fields.map(\.value), extra: 16 + entry.fields.map { $0.name.utf8.count * 2 + 8 }.reduce(0, +)))
+        let names = try envNames(entry)
+        let out = try SecretOutput(capacity: SecretOutput.capacity(entry.fields.map(\.value), extra: 16 + entry.fields.map { $0.name.utf8.count * 2 + 8 }.reduce(0, +) + names.map(\.utf8.count).reduce(0, +)))
         switch format {
         case .json:
             out.text("{")
@@ -67,13 +83,31 @@ struct Export: VaultCommand {
             }
             out.text("\n}\n")
         case .env:
-            for f in entry.fields {
-                out.text(f.name.uppercased() + "=")
+            for (f, name) in zip(entry.fields, names) {
+                out.text(name + "=")
                 out.shellQuoted(f.value)
                 out.byte(0x0a)
             }
         }
         try out.write()
+    }
+
+    /// The env names of every field, all checked before anything is printed: one refused name
+    /// refuses the whole export, so a script never evaluates half of it.
+    /// - Throws: `CLIFailure` (status 1) naming the field and the variable.
+    private func envNames(_ entry: KeystoreEntry) throws -> [String] {
+        guard format == .env else { return [] }
+        let prefix = self.prefix ?? EnvNames.defaultPrefix
+        var seen: Set<String> = []
+        return try entry.fields.map { f in
+            let name = prefix + f.name.uppercased()
+            let reason = EnvNames.refusal(name) ?? (seen.insert(name).inserted ? nil : "which another field also makes")
+            if let reason {
+                throw CLIFailure.failed("entry \(Escape.quoted(entry.label)): field \(Escape.quoted(f.name)) would set \(Escape.quoted(name)), \(reason); nothing was exported",
+                                        hints: ["the sender chose the field names: export with another --prefix, or read this field with vault get"])
+            }
+            return name
+        }
     }
 }
 

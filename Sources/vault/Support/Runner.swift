@@ -6,12 +6,28 @@ import Foundation
 /// (EX_USAGE); here they exit 2, worded like every other message.
 enum Runner {
     static func main(_ arguments: [String]) async -> Never {
+        Hardening.atStart()
+        // Swift decodes argv with U+FFFD for bytes that are not UTF-8: 'a\xff.txt' became
+        // 'a\u{fffd}.txt', another name, and two labels became one. Refused instead.
+        if let failure = notUTF8(CommandLine.unsafeArgv, CommandLine.argc) {
+            Console.report(failure)
+            exit(ExitStatus.usage.rawValue)
+        }
         let args = Array(arguments.dropFirst())
         // No command at all is a missing argument: usage on standard error, status 2.
         if args.isEmpty {
             Console.write(2, Array((Vault.helpMessage() + "\n").utf8))
             Console.error("no command given")
             Console.hint("see 'vault --help'")
+            exit(ExitStatus.usage.rawValue)
+        }
+        // argument-parser keeps the last value of an option given twice: `--to good --to evil`
+        // sealed to the second, `--expect A --expect B` checked only B. Neither first nor last
+        // is right; the caller gives each option once.
+        if let repeated = repeatedOption(args) {
+            Console.error("\(Escape.forTerminal(repeated)) is given twice; give each option once")
+            let sub = args.first { name in Vault.commands.contains { $0._commandName == name } }
+            Console.hint("see 'vault \(sub.map { $0 + " " } ?? "")--help'")
             exit(ExitStatus.usage.rawValue)
         }
         var command: ParsableCommand
@@ -27,7 +43,7 @@ enum Runner {
                 try command.run()
             }
             if Console.outputError != 0 {
-                Console.error("cannot write to standard output: \(Errno.text(Console.outputError))")
+                Console.report(Console.outputFailure(Console.outputError))
                 exit(ExitStatus.failed.rawValue)
             }
             exit(ExitStatus.ok.rawValue)
@@ -43,6 +59,37 @@ enum Runner {
             Console.report(Messages.failure("", error))
             exit(ExitStatus.failed.rawValue)
         }
+    }
+
+    /// The variables vault reads (CLI.md); each must be UTF-8 text, like every argument.
+    static let variables = ["VAULT_KEYSTORE", "VAULT_KEY_FILE", "VAULT_PASSPHRASE_FILE", "XDG_DATA_HOME", "HOME"]
+
+    /// A usage failure naming the first argument (counted from 1 after `vault`) or variable
+    /// whose bytes are not UTF-8, or nil.
+    static func notUTF8(_ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, _ argc: Int32) -> CLIFailure? {
+        for i in 1..<Int(max(argc, 1)) {
+            guard let arg = argv[i], String(validatingCString: arg) == nil else { continue }
+            return CLIFailure.usage("argument \(i) is not UTF-8 text",
+                                    hints: ["vault reads every argument as UTF-8; rename a file whose name is in another encoding"])
+        }
+        for name in variables {
+            guard let value = getenv(name), String(validatingCString: value) == nil else { continue }
+            return CLIFailure.usage("\(name) is not UTF-8 text", hints: ["set it to a UTF-8 path, or unset it"])
+        }
+        return nil
+    }
+
+    /// The first option named twice before a `--`, if any (`-o` counts as `--output`).
+    static func repeatedOption(_ args: [String]) -> String? {
+        var seen: Set<String> = []
+        for arg in args {
+            if arg == "--" { break }
+            guard arg.hasPrefix("-"), arg != "-" else { continue }
+            var name = arg.hasPrefix("--") ? String(arg.prefix { $0 != "=" }) : arg
+            if name == "-o" { name = "--output" }
+            if !seen.insert(name).inserted { return name }
+        }
+        return nil
     }
 
     private static func isParserError(_ error: any Error) -> Bool {
@@ -62,7 +109,8 @@ enum Runner {
         let first = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "invalid usage"
         var line = first.prefix(1).lowercased() + first.dropFirst()
         while line.hasSuffix(".") { line.removeLast() }
-        Console.error(line)
+        // argument-parser quotes the argument it refuses, which may be anyone's text.
+        Console.error(Escape.forTerminal(String(line)))
         let sub = args.first { name in Vault.commands.contains { $0._commandName == name } }
         Console.hint("see 'vault \(sub.map { $0 + " " } ?? "")--help'")
         return ExitStatus.usage.rawValue

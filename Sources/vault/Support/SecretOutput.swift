@@ -56,7 +56,7 @@ final class SecretOutput {
         while done < size {
             let n = buffer.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + done, size - done) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw CLIFailure.failed("cannot write to standard output: \(Errno.text())") }
+            guard n > 0 else { throw Console.outputFailure(n < 0 ? errno : EIO) }
             done += n
         }
     }
