@@ -51,6 +51,11 @@ struct Init: VaultCommand {
         var options = KeystoreOptions()
         options.keystore = keystore
         let path = KeystoreAccess.path(options, context)
+        if let keyFile = withKeyFile, OutputFile.sameFile(keyFile, path) {
+            // One would be written over the other: the key file must live apart from the keystore.
+            throw CLIFailure.usage("--with-key-file \(Escape.quoted(keyFile)) is the keystore's own path",
+                                   hints: ["write the key file elsewhere, apart from the keystore (another disk, a secrets manager)"])
+        }
         // Refuse before asking anything: an existing keystore is never overwritten.
         if FileManager.default.fileExists(atPath: path) { throw Messages.failure("cannot create the keystore", KeystoreError.alreadyExists(path: path)) }
         if context.value(option: keystore, variable: "VAULT_KEYSTORE") == nil {
@@ -123,14 +128,15 @@ struct RecipientCommand: VaultCommand {
     var force = false
 
     mutating func execute(_ context: Context) async throws {
-        if let output, output != "-" { try OutputFile.refuseExisting(output, force: force) }
+        let reads = KeystoreAccess.readFiles(keystore, context)
+        if let output, output != "-" { try OutputFile.refuseExisting(output, force: force, reads: reads) }
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let pair = try await KeystoreAccess.run("cannot read the identity") { try await store.identity() }
         let created = try await KeystoreAccess.run("cannot read the identity") { try await store.identityCreated() }
         let text = PublicKeyFile.text(recipient: pair.publicKey.bytes, fingerprint: pair.publicKey.fingerprint,
                                       created: UTCTime(exact: created) ?? Handoff.now())
         if let output, output != "-" {
-            try OutputFile.write(Array(text.utf8), to: output, mode: 0o644, force: force)
+            try OutputFile.write(Array(text.utf8), to: output, mode: 0o644, force: force, reads: reads)
         } else {
             Console.out(text)
         }

@@ -77,7 +77,7 @@ struct Seal: VaultCommand {
         // Everything given on the command line is checked before anything is read or asked.
         let options = try SealOptions(self)
         // Refuse an existing output file now, not after the customer has typed everything.
-        if let output = options.output { try OutputFile.refuseExisting(output, force: options.force) }
+        if let output = options.output { try OutputFile.refuseExisting(output, force: options.force, reads: options.reads) }
         let target = try target(options)
         var fields = try options.input.map { try CredentialsInput.read($0, type: options.type) } ?? CredentialsInput.Fields(type: options.type)
         try fields.merge(options)
@@ -111,7 +111,7 @@ struct Seal: VaultCommand {
         do { text = try Handoff.seal(payload, to: target.key) } catch { throw Messages.failure("cannot seal", error) }
 
         if let output = options.output {
-            try OutputFile.write(Array(text.utf8), to: output, force: options.force)
+            try OutputFile.write(Array(text.utf8), to: output, force: options.force, reads: options.reads)
         } else {
             Console.out(text)
         }
@@ -200,5 +200,14 @@ struct SealOptions {
         input = s.input
         output = s.output == "-" ? nil : s.output
         force = s.force
+    }
+
+    /// The files `seal` reads, which its output never replaces: the recipient's .pub file and
+    /// the --input file.
+    var reads: [ReadFile] {
+        var files: [ReadFile] = []
+        if let recipient, !KeyArgument.isRecipientString(recipient) { files.append(ReadFile(path: recipient, role: "the --to public key file")) }
+        if let input { files.append(ReadFile(path: input, role: "the --input file")) }
+        return files
     }
 }

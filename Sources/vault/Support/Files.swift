@@ -113,13 +113,30 @@ enum InputFile {
     }
 }
 
+/// A file the running command reads, for the output checker: an output never replaces it.
+struct ReadFile {
+    /// The path as given (`-`, standard input, is never compared).
+    let path: String
+    /// What it is to this command, in words: "the keystore", "the --input file".
+    let role: String
+}
+
 /// Writing an output file without ever leaving a partial one, and without overwriting unasked:
 /// the bytes go to a new temporary file in the same directory (O_EXCL), are flushed to disk,
 /// then take the final name in one step. Any failure removes the temporary file.
+///
+/// Every output path of every command goes through `refuseProtected`: an output never replaces
+/// a keystore, a keystore's lock file, a key file, or a file the same command reads, with or
+/// without `--force` (issue 9: `recipient -o ks.vault --force` once replaced the keystore with
+/// the .pub text, following vault's own "add --force" hint).
 enum OutputFile {
-    /// Refuses an existing `path` unless `force`: call it early, before asking anything.
+    /// Refuses an existing `path` unless `force`, and a protected one always: call it early,
+    /// before asking anything.
+    /// - Parameter reads: every file this command reads (keystore, key file, passphrase file,
+    ///   inputs); an output that is one of them, by identity, is refused.
     /// - Throws: `CLIFailure` (status 1).
-    static func refuseExisting(_ path: String, force: Bool) throws {
+    static func refuseExisting(_ path: String, force: Bool, reads: [ReadFile]) throws {
+        try refuseProtected(path, reads: reads)
         var st = stat()
         if !force && lstat(path, &st) == 0 {
             throw CLIFailure.failed("\(Escape.quoted(path)) already exists; nothing was written",
@@ -127,17 +144,74 @@ enum OutputFile {
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard stat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
-            throw CLIFailure.failed("cannot write \(Escape.quoted(path)): no such directory")
+            throw CLIFailure.failed("cannot write \(Escape.quoted(path)): no such directory \(Escape.quoted(directory))",
+                                    hints: ["make the folder first (mkdir -p), or choose another output file"])
         }
         guard access(directory, W_OK) == 0 else {
             throw CLIFailure.failed("cannot write \(Escape.quoted(path)): \(Errno.text())")
         }
     }
 
+    /// The one checker every output goes through. Refuses `path` when it is, by identity (same
+    /// device and inode, through symlinks and hard links), a file in `reads`, or, by content, a
+    /// keystore, a keystore's lock file or a key file; `--force` does not matter. Identity, not
+    /// name: `./ks.vault`, a symlink or a hard link to it are the same file. Content, not only
+    /// identity: another keystore, or the key file of another keystore, is as irreplaceable.
+    /// - Throws: `CLIFailure` (status 1) naming the file and what it is.
+    static func refuseProtected(_ path: String, reads: [ReadFile]) throws {
+        var target = stat()
+        // Nothing there, or a dangling symlink: nothing to lose (the rename replaces the link only).
+        guard stat(path, &target) == 0 else { return }
+        for file in reads where file.path != "-" {
+            var st = stat()
+            if stat(file.path, &st) == 0, st.st_dev == target.st_dev, st.st_ino == target.st_ino {
+                let alias = file.path == path ? "" : " (\(Escape.quoted(file.path)))"
+                throw protected(path, "it is \(file.role)\(alias) that this command reads")
+            }
+        }
+        guard target.st_mode & S_IFMT == S_IFREG else { return }
+        if target.st_size == off_t(KeyFile.byteCount) {
+            throw protected(path, "it is 32 bytes long, as a key file is")
+        }
+        if startsWithKeystoreMagic(path) { throw protected(path, "it is a vault keystore") }
+        if path.hasSuffix(".lock"), startsWithKeystoreMagic(String(path.dropLast(5))) {
+            throw protected(path, "it is the lock file of the keystore \(Escape.quoted(String(path.dropLast(5))))")
+        }
+    }
+
+    /// Whether two paths name the same file: by device and inode when both exist, else by
+    /// their absolute paths with symlinks resolved (two outputs of one command, not made yet).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        if stat(a, &sa) == 0, stat(b, &sb) == 0 { return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino }
+        func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
+        return absolute(a) == absolute(b)
+    }
+
+    private static func protected(_ path: String, _ what: String) -> CLIFailure {
+        CLIFailure.failed("refusing to write \(Escape.quoted(path)): \(what); nothing was written",
+                          hints: ["an output never replaces a keystore, its lock file, a key file or a file the command reads, "
+                                  + "even with --force: choose another name for the output"])
+    }
+
+    /// Whether the regular file at `path` begins with the keystore magic.
+    private static func startsWithKeystoreMagic(_ path: String) -> Bool {
+        // O_NONBLOCK: a FIFO put there meanwhile must not hang the check.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return false }
+        var head = [UInt8](repeating: 0, count: FileKind.keystoreMagic.count)
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        return n == head.count && head == FileKind.keystoreMagic
+    }
+
     /// Writes `bytes` to `path` with `mode`.
     /// - Parameter force: replace an existing file (`--force`); without it an existing file is refused.
+    /// - Parameter reads: every file this command reads (see `refuseExisting`).
     /// - Throws: `CLIFailure` (status 1) naming the file and the cause.
-    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, force: Bool) throws {
+    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, force: Bool, reads: [ReadFile]) throws {
         let shown = Escape.quoted(path)
         func cannotWrite() -> CLIFailure {
             let code = errno
@@ -146,7 +220,7 @@ enum OutputFile {
                                      hints: full ? ["the disk is full or a file size limit was reached: free some space, "
                                                     + "then run the command again; nothing was written"] : [])
         }
-        try refuseExisting(path, force: force)
+        try refuseExisting(path, force: force, reads: reads)
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let temporary = directory + "/." + url.lastPathComponent + ".tmp-" + Handoff.newCode().prefix(12)
@@ -167,6 +241,9 @@ enum OutputFile {
             }
             guard fsync(fd) == 0 else { throw cannotWrite() }
         }
+        // Checked again just before the name is taken: the early check may be minutes old (a
+        // customer answering questions), and a file may have appeared meanwhile.
+        try refuseProtected(path, reads: reads)
         if force {
             guard rename(temporary, path) == 0 else { throw CLIFailure.failed("cannot write \(shown): \(Errno.text())") }
         } else {

@@ -31,6 +31,26 @@ enum KeystoreAccess {
         return home + "/.local/share/vault/keystore.vault"
     }
 
+    /// The files a keystore command reads, for the output checker (`OutputFile.refuseProtected`):
+    /// the keystore, its lock file (beside the keystore with symlinks resolved, where the
+    /// keystore layer puts it), and the key file or passphrase file from options or variables.
+    static func readFiles(_ options: KeystoreOptions, _ context: Context) -> [ReadFile] {
+        let keystore = path(options, context)
+        var files = [ReadFile(path: keystore, role: "the keystore"),
+                     ReadFile(path: keystore + ".lock", role: "the keystore's lock file")]
+        if let resolved = realpath(keystore, nil) {
+            files.append(ReadFile(path: String(cString: resolved) + ".lock", role: "the keystore's lock file"))
+            free(resolved)
+        }
+        if let keyFile = context.value(option: options.keyFile, variable: "VAULT_KEY_FILE") {
+            files.append(ReadFile(path: keyFile, role: "the key file"))
+        }
+        if let file = context.value(option: options.passphraseFile, variable: "VAULT_PASSPHRASE_FILE") {
+            files.append(ReadFile(path: file, role: "the passphrase file"))
+        }
+        return files
+    }
+
     /// How to unlock: a key file, else a passphrase file, else the terminal.
     /// - Throws: `CLIFailure`: an unreadable or too open passphrase file, an empty passphrase,
     ///   or (status 2) no terminal and no option.
