@@ -16,7 +16,11 @@ enum Runner {
         }
         var command: ParsableCommand
         do {
+            try Usage.checkRootOptions(args)
             command = try Vault.parseAsRoot(args)
+        } catch let failure as CLIFailure {
+            Console.report(failure)
+            exit(failure.status.rawValue)
         } catch {
             exit(parseFailure(error, args))
         }
