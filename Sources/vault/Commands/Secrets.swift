@@ -19,10 +19,11 @@ struct Get: VaultCommand {
 
     @Argument(help: ArgumentHelp("The entry's label.", valueName: "label")) var label: String
     @Argument(help: ArgumentHelp("The field to print.", valueName: "field")) var field: String
+    @OptionGroup var version: EntryVersionOption
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
-        let entry = try await Entries.load(label, keystore, context)
+        let entry = try await Entries.load(label, version: version.entryVersion, keystore, context)
         guard let value = entry.field(field) else {
             throw CLIFailure.failed("entry \(Escape.quoted(entry.label)) has no field \(Escape.quoted(field))",
                                     hints: ["its fields: " + entry.fields.map(\.name).joined(separator: ", ")])
@@ -53,10 +54,11 @@ struct Export: VaultCommand {
 
     @Argument(help: ArgumentHelp("The entry's label.", valueName: "label")) var label: String
     @Option(help: ArgumentHelp("json or env.", valueName: "format")) var format: Format = .json
+    @OptionGroup var version: EntryVersionOption
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
-        let entry = try await Entries.load(label, keystore, context)
+        let entry = try await Entries.load(label, version: version.entryVersion, keystore, context)
         let out = try SecretOutput(capacity: SecretOutput.capacity(entry.fields.map(\.value), extra: 16 + entry.fields.map { $0.name.utf8.count * 2 + 8 }.reduce(0, +)))
         switch format {
         case .json:
@@ -150,8 +152,14 @@ struct Passwd: VaultCommand {
 
 /// Reading one entry for `get` and `export`.
 enum Entries {
-    static func load(_ label: String, _ options: KeystoreOptions, _ context: Context) async throws -> KeystoreEntry {
+    /// The current version of `label`, or its entry version `version` (1 = oldest, as
+    /// `vault show --history` numbers them).
+    static func load(_ label: String, version: Int? = nil, _ options: KeystoreOptions, _ context: Context) async throws -> KeystoreEntry {
         let (store, _) = try await KeystoreAccess.open(options, context)
-        return try await KeystoreAccess.run("cannot read \(Escape.quoted(label))") { try await store.entry(label) }
+        guard let version else {
+            return try await KeystoreAccess.run("cannot read \(Escape.quoted(label))") { try await store.entry(label) }
+        }
+        let versions = try await KeystoreAccess.run("cannot read \(Escape.quoted(label))") { try await store.history(label) }
+        return try EntryVersionOption.pick(version, of: versions, label: label)
     }
 }

@@ -28,7 +28,11 @@ enum Usage {
 
     private static func hints(_ option: String, command: String) -> [String] {
         var out: [String] = []
-        if option == "--version" { out.append("vault --version prints vault's own version, and nothing else") }
+        if option == "--version" {
+            out.append(["get", "export", "show"].contains(command)
+                ? "to read an earlier version of an entry, give --entry-version N (numbered by vault show --history)"
+                : "vault --version prints vault's own version, and nothing else")
+        }
         out.append("see 'vault \(command) --help'")
         return out
     }
