@@ -66,6 +66,13 @@ final class InteractiveTests: CLITestCase {
         XCTAssertEqual(string(c.clientSecret), secret)
     }
 
+    /// docs/CUSTOMER.md's way to give the JSON without a file: pasted at a terminal, not echoed.
+    func testPastedInputIsNotEchoed() throws {
+        try scenario("paste")
+        guard case .exactOnline(let c) = try payload(try read("pasted.vault")).credentials else { return XCTFail() }
+        XCTAssertEqual(string(c.clientSecret), secret)
+    }
+
     func testInterruptRestoresTheTerminal() throws {
         try scenario("interrupted")
         XCTAssertEqual(try files(), [pub])

@@ -62,7 +62,8 @@ enum CredentialsInput {
     /// straight into secret memory; secret values never become a `String`.
     /// - Throws: `CLIFailure` (status 1) naming the key and the rule; never a value.
     static func read(_ path: String, type: CredentialType) throws -> Fields {
-        let source = try InputFile.readSecret(path, option: "--input", privacy: .warn)
+        let source = try InputFile.readSecret(path, option: "--input", privacy: .warn,
+                                              pasteHint: "Paste the credentials JSON (it is not shown), then press Enter and Ctrl-D:")
         let name = "--input \(InputFile.display(path))"
         do {
             return try source.withUnsafeBytes { bytes throws -> Fields in

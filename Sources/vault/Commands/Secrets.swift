@@ -46,7 +46,7 @@ struct Export: VaultCommand {
         NAME='value' line per field, NAME the field name in upper case, each ' written as '\\''.
 
         Examples:
-          vault export "Acme BV" > /run/secrets/acme.json
+          (umask 077; vault export "Acme BV" > /run/secrets/acme.json)
           eval "$(vault export --format env "Acme BV")"
         """
     )

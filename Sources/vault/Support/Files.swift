@@ -1,3 +1,4 @@
+import CVaultSys
 import Foundation
 import VaultKit
 
@@ -43,10 +44,25 @@ enum InputFile {
 
     /// The bytes of a secret file (or standard input for `-`), read straight into secret memory.
     /// - Parameter option: the option that named the file, for messages.
+    /// - Parameter pasteHint: for `-` when standard input is a terminal (a person pasting the
+    ///   secret, as docs/CUSTOMER.md shows): said on standard error, and echo is off while it is
+    ///   read, so the secret is neither shown nor left in the terminal's scrollback.
     /// - Throws: `CLIFailure`: unreadable, too large, or readable by others when `.required`.
-    static func readSecret(_ path: String, option: String, privacy: Privacy) throws -> SecretBytes {
+    static func readSecret(_ path: String, option: String, privacy: Privacy, pasteHint: String? = nil) throws -> SecretBytes {
         let fd = try openForReading(path)
         defer { if path != "-" { close(fd) } }
+        if path == "-", let pasteHint, isatty(0) == 1 {
+            vault_sys_install_tty_restore()
+            if vault_sys_save_tty(0) == 0, vault_sys_echo_off(0) == 0 {
+                Console.write(2, Array((pasteHint + "\n").utf8))
+            }
+        }
+        defer {
+            if path == "-", pasteHint != nil, isatty(0) == 1 {
+                vault_sys_restore_tty()
+                Console.write(2, Array("\n".utf8))
+            }
+        }
         if path != "-" {
             var st = stat()
             if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_mode & 0o077 != 0 {

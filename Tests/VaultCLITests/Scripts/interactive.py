@@ -224,6 +224,20 @@ def open_progress(binary, workdir, pub, grouped, fingerprint):
     finish(child, 0)
 
 
+def paste(binary, workdir, pub, grouped, fingerprint):
+    """`seal --input -` at a terminal: the pasted JSON is read with echo off, as docs/CUSTOMER.md shows."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--input", "-", "-o", "pasted.vault"])
+    expect(child, "Paste the credentials JSON (it is not shown)")
+    if not echo_is_off(child):
+        fail("echo is on while the JSON is pasted", child)
+    child.sendline('{"client_id": "%s", "client_secret": "%s"}' % (CLIENT_ID, SECRET))
+    child.sendeof()
+    expect(child, "e-mail the file 'pasted.vault'")
+    # finish() also checks that the pasted secret never appeared on the terminal.
+    finish(child, 0)
+
+
 if __name__ == "__main__":
     scenario, binary, workdir, pub, grouped, fingerprint = sys.argv[1:7]
     globals()[scenario](binary, workdir, pub, grouped, fingerprint)
