@@ -97,8 +97,13 @@ struct FingerprintCommand: VaultCommand {
         case .other:
             let looksLikeKey = TextLines.split(bytes).contains { String(decoding: TextLines.clean($0), as: UTF8.self).lowercased().hasPrefix("vault1") }
             guard looksLikeKey else {
-                throw CLIFailure.failed("\(name) is neither a public key file nor a text with sealed blobs",
-                                        hints: ["a public key file holds a line starting with vault1; a sealed blob starts with \(Armor.sealedBegin)"])
+                let kind = FileKind.of(bytes)
+                let what = kind == .text ? "" : ": it is \(kind.described)"
+                var hints = ["a public key file holds a line starting with vault1; a sealed blob starts with \(Armor.sealedBegin)"]
+                if kind == .keystore {
+                    hints.append("the fingerprint of a keystore's key: vault recipient --keystore \(InputFile.shellQuoted(input)) | vault fingerprint -")
+                }
+                throw CLIFailure.failed("\(name) is neither a public key file nor a text with sealed blobs\(what)", hints: hints)
             }
             do { return [(name, try PublicKey(publicKeyFile: bytes).fingerprint)] } catch { throw Messages.failure(name, error) }
         }

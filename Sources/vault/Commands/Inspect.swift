@@ -37,8 +37,11 @@ struct Inspect: VaultCommand {
         }
         let blocks = Handoff.inspect(bytes)
         if blocks.count == 1, case .failure(.armor(.noBlock)) = blocks[0].result {
-            throw CLIFailure.failed("\(name) holds no sealed blob and no hand-off request",
-                                    hints: ["a sealed blob starts with \(Armor.sealedBegin)"])
+            let kind = FileKind.of(bytes)
+            let what = kind == .text ? "" : ": it is \(kind.described)"
+            var hints = ["a sealed blob starts with \(Armor.sealedBegin)"]
+            if kind == .publicKeyFile { hints.append("the fingerprint of a public key file: vault fingerprint \(InputFile.shellQuoted(file))") }
+            throw CLIFailure.failed("\(name) holds no sealed blob and no hand-off request\(what)", hints: hints)
         }
         var failed = false
         var items: [JSONOut] = [], errors: [JSONOut] = []

@@ -91,7 +91,13 @@ struct OpenCommand: VaultCommand {
                     if blob.replaced { Console.hint("\(Escape.quoted(blob.label)): the earlier version is kept in its history (vault show --history)") }
                 case .failure(let error):
                     refusals[Self.reason(error), default: 0] += 1
-                    Console.report(Messages.failure(place, error))
+                    // A file with no blob at all that is another kind of file (a keystore, a
+                    // .pub) is named as such.
+                    if case .open(.armor(.noBlock)) = error, case let kind = FileKind.of(bytes), kind != .text {
+                        Console.report(FileKind.mismatch(place, is: kind, wanted: "a text with sealed blobs"))
+                    } else {
+                        Console.report(Messages.failure(place, error))
+                    }
                 }
             }
         }

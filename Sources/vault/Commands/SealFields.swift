@@ -62,9 +62,16 @@ enum CredentialsInput {
     /// straight into secret memory; secret values never become a `String`.
     /// - Throws: `CLIFailure` (status 1) naming the key and the rule; never a value.
     static func read(_ path: String, type: CredentialType) throws -> Fields {
-        let source = try InputFile.readSecret(path, option: "--input", privacy: .warn,
+        let source = try InputFile.readSecret(path, option: "--input", privacy: .callerWarns,
                                               pasteHint: "Paste the credentials JSON (it is not shown), then press Enter and Ctrl-D:")
         let name = "--input \(InputFile.display(path))"
+        // A blob, a .pub or a keystore given by mistake is named as such, not as bad JSON.
+        let kind = source.withUnsafeBytes { FileKind.of($0) }
+        if kind != .json && kind != .text {
+            throw FileKind.mismatch(name, is: kind, wanted: "a JSON object of the credentials",
+                                    hints: [#"for example {"client_id": "…", "client_secret": "…"}"#])
+        }
+        InputFile.warnIfReadableByOthers(path, option: "--input")
         do {
             return try source.withUnsafeBytes { bytes throws -> Fields in
                 var reader = JSONReader(bytes)

@@ -1,9 +1,12 @@
+import Foundation
 import VaultKit
 
 /// What a file holds, told by its bytes, so that a refusal can say what a file is and what the
 /// option wanted instead ("--to 'acme.vault' is a text with sealed blobs, not a public key
-/// file"), rather than the first rule the wrong bytes happen to break. Used on public and on
-/// secret inputs alike: it only looks at markers and sizes and never returns any content.
+/// file"), rather than the first rule the wrong bytes happen to break (issue 9: a blob given to
+/// `--to` was "more than one recipient line in the public key file"). It reads bytes in place
+/// (secret inputs stay in secret memory), looks only at markers, sizes and character classes,
+/// and never returns any content.
 enum FileKind: Equatable {
     /// A vault keystore (the magic `vault-ks`, docs/KEYSTORE.md §2.1).
     case keystore
@@ -30,23 +33,48 @@ enum FileKind: Equatable {
     /// which is internal to the library).
     static let keystoreMagic: [UInt8] = Array("vault-ks".utf8)
 
-    /// The kind of `bytes`, the whole file or at least its first 64 KiB.
-    static func of(_ bytes: [UInt8]) -> FileKind {
+    /// How much of a file is enough to tell its kind.
+    static let sniffLength = 64 * 1024
+
+    /// The kind of `bytes` (a whole file, or at least its first `sniffLength` bytes).
+    static func of(_ bytes: [UInt8]) -> FileKind { bytes.withUnsafeBytes { of($0) } }
+
+    /// The kind of `bytes`, read in place.
+    static func of(_ bytes: UnsafeRawBufferPointer) -> FileKind {
         if bytes.isEmpty { return .empty }
         if bytes.starts(with: keystoreMagic) { return .keystore }
         let isText = looksLikeText(bytes)
         if bytes.count == KeyFile.byteCount && !isText { return .keyFile }
         guard isText else { return .binary }
-        if KeyArgument.holdsSecretKey(bytes) { return .secretKey }
-        switch TextKind.of(bytes) {
-        case .blobs: return .sealedBlobs
-        case .request: return .request
-        case .other: break
-        }
-        let lines = TextLines.split(bytes).map { TextLines.clean($0) }
-        if lines.contains(where: { KeyArgument.isRecipientString(String(decoding: $0, as: UTF8.self)) }) { return .publicKeyFile }
-        if bytes.first(where: { ![0x20, 0x09, 0x0a, 0x0d, 0xef, 0xbb, 0xbf].contains($0) }) == 0x7b { return .json }
+        if contains(bytes, KeyText.secretKeyHRP + "1", ignoringCase: true) { return .secretKey }
+        if contains(bytes, Armor.sealedBegin) { return .sealedBlobs }
+        if contains(bytes, HandoffRequest.begin) { return .request }
+        if hasLine(bytes, startingWith: KeyText.recipientHRP + "1") { return .publicKeyFile }
+        if bytes.first(where: { !TextLines.isWhiteSpace($0) && ![0xef, 0xbb, 0xbf].contains($0) }) == UInt8(ascii: "{") { return .json }
         return .text
+    }
+
+    /// The kind of the file at `path`, from its first `sniffLength` bytes read into secret
+    /// memory (the file may be a passphrase file given to the wrong option); nil when it cannot
+    /// be read as a regular file.
+    static func ofFile(_ path: String) -> FileKind? {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard let buffer = try? SecretBytes(count: min(sniffLength, max(Int(st.st_size), 1))) else { return nil }
+        let count = buffer.withUnsafeMutableBytes { out -> Int in
+            var done = 0
+            while done < out.count {
+                let n = read(fd, out.baseAddress! + done, out.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                done += n
+            }
+            return done
+        }
+        return buffer.withUnsafeBytes { of(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
     }
 
     /// The kind in words, with its article, for "X is …".
@@ -65,9 +93,33 @@ enum FileKind: Equatable {
         }
     }
 
-    /// Text: valid UTF-8 without NUL or other C0 controls than tab, LF, CR and form feed.
-    static func looksLikeText(_ bytes: [UInt8]) -> Bool {
-        if bytes.contains(where: { $0 < 0x20 && ![0x09, 0x0a, 0x0c, 0x0d].contains($0) || $0 == 0x7f }) { return false }
+    /// Where a file of this kind belongs, when vault takes it somewhere.
+    var belongs: String? {
+        switch self {
+        case .keystore: "a keystore is named with --keystore"
+        case .keyFile: "a key file is given with --key-file"
+        case .sealedBlobs: "sealed blobs are opened with vault open, or checked with vault inspect or vault fingerprint"
+        case .publicKeyFile: "a public key file is what vault seal --to takes"
+        case .json: "a JSON object of credentials is what vault seal --input takes"
+        case .secretKey: "a secret key never leaves the integrator's keystore; if it was sent to you, tell its owner"
+        default: nil
+        }
+    }
+
+    /// A refusal for a file of the wrong kind: "NAME is not WANTED: it is KIND", then where a
+    /// file of that kind belongs and `hints`.
+    /// - Parameter name: how the file is named (`--to 'acme.vault'`).
+    /// - Parameter wanted: what the option takes, with its article ("a public key file").
+    /// - Parameter status: 1 by default: the command was well formed, the file was not what it should be.
+    static func mismatch(_ name: String, is kind: FileKind, wanted: String, hints: [String] = [],
+                         status: ExitStatus = .failed) -> CLIFailure {
+        CLIFailure(message: "\(name) is not \(wanted): it is \(kind.described)",
+                   hints: hints + (kind.belongs.map { [$0] } ?? []), status: status)
+    }
+
+    /// Text: valid UTF-8 without NUL or other C0 controls than tab, LF, FF and CR, nor DEL.
+    static func looksLikeText(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if bytes.contains(where: { ($0 < 0x20 && ![0x09, 0x0a, 0x0c, 0x0d].contains($0)) || $0 == 0x7f }) { return false }
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
         while true {
@@ -79,23 +131,28 @@ enum FileKind: Equatable {
         }
     }
 
-    /// A refusal for a file of the wrong kind: what it is, and what the option wants.
-    /// - Parameter name: how the file is named (`--to 'acme.vault'`).
-    /// - Parameter wanted: what the option takes, with its article ("the integrator's public key file (.pub) or recipient string").
-    /// - Parameter status: 1 by default: the command was well formed, the file was not what it should be.
-    static func mismatch(_ name: String, is kind: FileKind, wanted: String, hints: [String] = [],
-                         status: ExitStatus = .failed) -> CLIFailure {
-        var all = hints
-        switch kind {
-        case .secretKey:
-            all.append("a secret key never leaves the integrator's keystore; if it was sent to you, tell its owner")
-        case .keystore:
-            all.append("a keystore is given with --keystore")
-        case .keyFile:
-            all.append("a key file is given with --key-file")
-        default: break
+    /// Whether `needle` (ASCII) occurs in `bytes`.
+    private static func contains(_ bytes: UnsafeRawBufferPointer, _ needle: String, ignoringCase: Bool = false) -> Bool {
+        let n = Array(needle.utf8)
+        guard bytes.count >= n.count else { return false }
+        func same(_ a: UInt8, _ b: UInt8) -> Bool { ignoringCase ? a | 0x20 == b | 0x20 : a == b }
+        for start in 0...(bytes.count - n.count) where same(bytes[start], n[0]) {
+            if (1..<n.count).allSatisfy({ same(bytes[start + $0], n[$0]) }) { return true }
         }
-        let what = kind == .empty ? "is empty" : "is \(kind.described)"
-        return CLIFailure(message: "\(name) \(what), not \(wanted)", hints: all, status: status)
+        return false
+    }
+
+    /// Whether a line, after reply quote marks and white space, starts with `prefix` (any case).
+    private static func hasLine(_ bytes: UnsafeRawBufferPointer, startingWith prefix: String) -> Bool {
+        let p = Array(prefix.utf8)
+        var i = 0
+        while i < bytes.count {
+            var j = i
+            while j < bytes.count, bytes[j] == UInt8(ascii: ">") || bytes[j] == 0x20 || bytes[j] == 0x09 { j += 1 }
+            if j + p.count <= bytes.count, (0..<p.count).allSatisfy({ bytes[j + $0] | 0x20 == p[$0] | 0x20 }) { return true }
+            while i < bytes.count, bytes[i] != 0x0a { i += 1 }
+            i += 1
+        }
+        return false
     }
 }

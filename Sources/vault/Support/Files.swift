@@ -40,6 +40,17 @@ enum InputFile {
         case required
         /// Accept it with a warning (a customer's `--input`, which they should delete anyway).
         case warn
+        /// No check here: the caller warns with `warnIfReadableByOthers` once it knows the file
+        /// is what it expects (advice about a file given by mistake would mislead).
+        case callerWarns
+    }
+
+    /// The warning of `Privacy.warn`, for a file others can read.
+    static func warnIfReadableByOthers(_ path: String, option: String) {
+        var st = stat()
+        guard path != "-", stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_mode & 0o077 != 0 else { return }
+        Console.warning("\(option) \(display(path)) can be read by group or others")
+        Console.hint("delete it once sealed, or make it private: chmod 600 \(shellQuoted(path))")
     }
 
     /// The bytes of a secret file (or standard input for `-`), read straight into secret memory.
@@ -71,8 +82,9 @@ enum InputFile {
                     throw CLIFailure.failed("\(option) \(display(path)) can be read by group or others; refusing it",
                                             hints: ["make it private: chmod 600 \(shellQuoted(path))"])
                 case .warn:
-                    Console.warning("\(option) \(display(path)) can be read by group or others")
-                    Console.hint("delete it once sealed, or make it private: chmod 600 \(shellQuoted(path))")
+                    warnIfReadableByOthers(path, option: option)
+                case .callerWarns:
+                    break
                 }
             }
         }

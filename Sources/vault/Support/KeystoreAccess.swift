@@ -56,6 +56,7 @@ enum KeystoreAccess {
     ///   or (status 2) no terminal and no option.
     static func unlock(_ options: KeystoreOptions, _ context: Context, keystorePath: String) throws -> KeystoreUnlock {
         if let keyFile = context.value(option: options.keyFile, variable: "VAULT_KEY_FILE") {
+            try checkKeyFile(keyFile, option: options.keyFile != nil ? "--key-file" : "VAULT_KEY_FILE")
             return .keyFile(path: keyFile)
         }
         if let file = context.value(option: options.passphraseFile, variable: "VAULT_PASSPHRASE_FILE") {
@@ -68,9 +69,32 @@ enum KeystoreAccess {
         return .passphrase(answer)
     }
 
+    /// Refuses a key file that is plainly another kind of file (a keystore, a passphrase file, a
+    /// blob), naming both; a 32-byte file is left to the keystore, which tells a wrong key.
+    /// - Throws: `CLIFailure` (status 1).
+    static func checkKeyFile(_ path: String, option: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_size != off_t(KeyFile.byteCount), let kind = FileKind.ofFile(path) else { return }
+        throw FileKind.mismatch("\(option) \(Escape.quoted(path)) (\(st.st_size) bytes)", is: kind,
+                                wanted: "a key file (32 random bytes, as vault init --with-key-file writes)",
+                                hints: kind == .text ? ["a passphrase is read from a file with --passphrase-file"] : [])
+    }
+
+    /// Refuses a passphrase file that is plainly another kind of file. Only kinds no typed
+    /// passphrase can be: a passphrase may look like JSON, or like any text.
+    /// - Throws: `CLIFailure` (status 1).
+    static func checkPassphraseFile(_ secret: SecretBytes, _ file: String, option: String) throws {
+        let kind = secret.withUnsafeBytes { FileKind.of($0) }
+        guard [.keystore, .keyFile, .binary, .sealedBlobs, .request, .secretKey].contains(kind) else { return }
+        throw FileKind.mismatch("\(option) \(InputFile.display(file))", is: kind, wanted: "a passphrase file",
+                                hints: ["a passphrase file holds the passphrase on its first line"])
+    }
+
     /// The first line of a private passphrase file, without CR/LF; an empty one is refused.
     static func passphrase(fromFile file: String, option: String) throws -> SecretBytes {
-        let line = try InputFile.firstLine(try InputFile.readSecret(file, option: option, privacy: .required))
+        let whole = try InputFile.readSecret(file, option: option, privacy: .required)
+        try checkPassphraseFile(whole, file, option: option)
+        let line = try InputFile.firstLine(whole)
         guard line.count > 0 else {
             throw CLIFailure.failed("\(option) \(InputFile.display(file)) holds an empty passphrase",
                                     hints: ["an empty passphrase is refused; write the passphrase on its first line"])
@@ -110,6 +134,17 @@ enum KeystoreAccess {
             // The keystore is there; what is missing is the key file it was offered.
             throw CLIFailure.failed("cannot open the keystore \(Escape.quoted(path)): no key file \(Escape.quoted(missing))",
                                     hints: ["check --key-file / VAULT_KEY_FILE"])
+        } catch KeystoreError.permissionsTooOpen(let file, _) where FileKind.ofFile(file).map({ $0 != .keystore }) ?? false
+                                                                  && !(unlock.keyFilePath.map { OutputFile.sameFile($0, file) } ?? false) {
+            // Not a keystore at all (a blob, a .pub given to --keystore): "chmod 600" would send
+            // the person the wrong way.
+            throw FileKind.mismatch("cannot open the keystore: \(Escape.quoted(path))", is: FileKind.ofFile(file) ?? .binary,
+                                    wanted: "a vault keystore", hints: ["check --keystore / VAULT_KEYSTORE"])
+        } catch KeystoreError.notAKeystore(let file) {
+            // Say what the file is instead: a blob, a .pub or a key file given to --keystore.
+            let kind = FileKind.ofFile(file) ?? .binary
+            throw FileKind.mismatch("cannot open the keystore: \(Escape.quoted(path))", is: kind, wanted: "a vault keystore",
+                                    hints: ["check --keystore / VAULT_KEYSTORE"])
         } catch {
             throw Messages.failure("cannot open the keystore \(Escape.quoted(path))", error)
         }

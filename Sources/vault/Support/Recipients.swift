@@ -44,6 +44,12 @@ enum KeyArgument {
         try refuseForeignKey(text, option: option)
         let bytes = try InputFile.readPublic(text)
         if holdsSecretKey(bytes) { throw CLIFailure.failed("\(option) \(InputFile.display(text)) holds a secret key; refused") }
+        // Another kind of file is named as such, not by the first .pub rule its bytes break.
+        let kind = FileKind.of(bytes)
+        if kind != .publicKeyFile && kind != .text {
+            throw FileKind.mismatch("\(option) \(InputFile.display(text))", is: kind, wanted: "a public key file",
+                                    hints: ["\(option) takes the integrator's public key file (.pub) or their recipient string (vault1…)"])
+        }
         do { return try PublicKey(publicKeyFile: bytes) } catch {
             throw Messages.failure("\(option) \(InputFile.display(text))", error)
         }
