@@ -38,6 +38,16 @@ struct Init: VaultCommand {
         valueName: "file"))
     var passphraseFile: String?
 
+    /// Refuses a path whose folder does not exist, naming the folder.
+    /// - Throws: `CLIFailure` (status 1).
+    static func requireFolder(of path: String, for what: String, option: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        var st = stat()
+        guard !folder.isEmpty, stat(folder, &st) != 0 || st.st_mode & S_IFMT != S_IFDIR else { return }
+        throw CLIFailure.failed("cannot create \(what) \(Escape.quoted(path)): no such directory \(Escape.quoted(folder))",
+                                hints: ["make the folder first (mkdir -p \(InputFile.shellQuoted(folder))), or choose another path with \(option)"])
+    }
+
     mutating func execute(_ context: Context) async throws {
         if withKeyFile != nil, kdf != nil {
             throw CLIFailure.usage("--kdf applies to a passphrase; a key file needs no key derivation",
@@ -62,6 +72,18 @@ struct Init: VaultCommand {
             // The default location's folder is made on first use, private to the user.
             try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                      withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        // A missing folder is named at once, before a passphrase is asked twice for nothing
+        // (and never as "no such file" with a hint to run the very command that failed).
+        try Self.requireFolder(of: path, for: "the keystore", option: "--keystore")
+        if let keyFile = withKeyFile {
+            try Self.requireFolder(of: keyFile, for: "the key file", option: "--with-key-file")
+            var st = stat()
+            if lstat(keyFile, &st) == 0 {
+                let kind = FileKind.ofFile(keyFile).map { ": it is \($0.described)" } ?? ""
+                throw CLIFailure.failed("cannot create the key file: \(Escape.quoted(keyFile)) already exists\(kind); it is never overwritten",
+                                        hints: ["choose another path with --with-key-file; a key file that exists may unlock another keystore"])
+            }
         }
         let protection: KeystoreProtection
         var createdKeyFile: String?
