@@ -35,7 +35,7 @@ final class GeneralTests: CLITestCase {
 
     func testUsageMistakesExitTwoWithAHint() throws {
         let cases: [([String], String)] = [
-            (["frobnicate"], "unexpected argument 'frobnicate'"),
+            (["frobnicate"], "'frobnicate' is not a vault command"),
             (["seal", "--bogus"], "unknown option '--bogus'"),
             (["seal", "--division", "x"], "'x' is invalid for '--division"),
             (["seal", "--to"], "missing value for '--to"),

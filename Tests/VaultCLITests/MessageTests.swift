@@ -35,3 +35,60 @@ final class MessageTests: IntegratorTestCase {
         XCTAssertEqual(try read("taken.key"), "not mine")
     }
 }
+
+/// Issue 9 item 7: a mistyped command gets the nearest one; an option meant for a secret says
+/// where secrets come from; argument-parser's own suggestions are hints.
+final class UsageMessageTests: CLITestCase {
+    func testAMistypedCommandSuggestsTheNearest() throws {
+        let cases: [([String], String?)] = [
+            (["opne", "x.vault"], "open"), (["sael"], "seal"), (["Seal", "--to", "x"], "seal"),
+            (["insp", "x"], "inspect"), (["fingerprnt", "x"], "fingerprint"), (["lsit"], "list"),
+            (["help", "opne"], "open"), (["frobnicate"], nil),
+        ]
+        for (args, near) in cases {
+            let r = try run(args)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stdout, "")
+            XCTAssertTrue(r.stderr.hasPrefix("vault: error: '\(args[0] == "help" ? args[1] : args[0])' is not a vault command\n"), r.stderr)
+            if let near {
+                XCTAssertTrue(r.stderr.contains("vault: hint: did you mean 'vault \(near)'?"), "\(args): \(r.stderr)")
+            } else {
+                XCTAssertFalse(r.stderr.contains("did you mean"), r.stderr)
+            }
+            XCTAssertTrue(r.stderr.contains("the commands are init, recipient, open"), r.stderr)
+            XCTAssertFalse(r.stderr.contains("unexpected argument"), r.stderr)
+        }
+        XCTAssertEqual(try run("help", "seal").status, 0)
+    }
+
+    func testAnOptionForASecretSaysWhereSecretsComeFrom() throws {
+        let cases: [([String], String)] = [
+            (["seal", "--to", pub, "--client-secret", "S3cr3tValue1"], "asks each secret at the terminal"),
+            (["seal", "--to", pub, "--client-secret=S3cr3tValue1"], "--input"),
+            (["seal", "--webhook-secret", "S3cr3tValue1"], "--input"),
+            (["list", "--passphrase", "S3cr3tValue1"], "--passphrase-file"),
+            (["init", "--password=S3cr3tValue1"], "--passphrase-file"),
+            (["passwd", "--new-passphrase", "S3cr3tValue1"], "--new-passphrase-file"),
+        ]
+        for (args, words) in cases {
+            let r = try run(args)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stdout, "")
+            XCTAssertTrue(r.stderr.contains("vault never takes a secret on the command line"), r.stderr)
+            XCTAssertTrue(r.stderr.contains(words), "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("shell history"), r.stderr)
+            XCTAssertFalse(r.stderr.contains("S3cr3tValue1"), "the secret was repeated: \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("unknown option"), r.stderr)
+        }
+    }
+
+    func testSuggestionsAreHints() throws {
+        let r = try run("seal", "--clientid", clientID)
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.hasPrefix("vault: error: unknown option '--clientid'\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("vault: hint: did you mean '--client-id'?"), r.stderr)
+        let dash = try run("seal", "-to", pub)
+        XCTAssertEqual(dash.status, 2)
+        XCTAssertTrue(dash.stderr.contains("long options take two dashes: did you mean '--to'?"), dash.stderr)
+    }
+}

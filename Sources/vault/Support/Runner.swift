@@ -16,7 +16,7 @@ enum Runner {
         }
         var command: ParsableCommand
         do {
-            try Usage.checkRootOptions(args)
+            try Usage.check(args)
             command = try Vault.parseAsRoot(args)
         } catch let failure as CLIFailure {
             Console.report(failure)
@@ -53,6 +53,17 @@ enum Runner {
         error is ValidationError || error is CleanExit || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
+    /// `-to` read as `-t -o`: the long option it was meant to be, if the command has it.
+    private static func singleDashLongOption(_ args: [String], command: String?) -> String? {
+        guard let type = Vault.commands.first(where: { $0._commandName == command }) else { return nil }
+        let usage = Vault.helpMessage(for: type)
+        for arg in args where arg.hasPrefix("-") && !arg.hasPrefix("--") && arg.count > 2 {
+            let long = "-" + arg.prefix { $0 != "=" }
+            if usage.contains(long + " ") || usage.contains(long + "\n") { return long }
+        }
+        return nil
+    }
+
     /// Help, version and completion scripts go to standard output with status 0; anything
     /// else is a usage mistake, status 2, with a pointer to the command's help.
     private static func parseFailure(_ error: any Error, _ args: [String]) -> Int32 {
@@ -65,9 +76,19 @@ enum Runner {
         if text.hasPrefix("Error: ") { text.removeFirst(7) }
         let first = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "invalid usage"
         var line = first.prefix(1).lowercased() + first.dropFirst()
+        // "unknown option '--clientid'. Did you mean '--client-id'?": the question is a hint.
+        var suggestion: String?
+        if let r = line.range(of: ". Did you mean ") {
+            suggestion = "did you mean " + line[r.upperBound...]
+            line = String(line[..<r.lowerBound])
+        }
         while line.hasSuffix(".") { line.removeLast() }
         Console.error(line)
         let sub = args.first { name in Vault.commands.contains { $0._commandName == name } }
+        if let suggestion { Console.hint(suggestion) }
+        if suggestion == nil, line.hasPrefix("unknown option '-"), let dashed = singleDashLongOption(args, command: sub) {
+            Console.hint("long options take two dashes: did you mean '\(dashed)'?")
+        }
         Console.hint("see 'vault \(sub.map { $0 + " " } ?? "")--help'")
         return ExitStatus.usage.rawValue
     }
