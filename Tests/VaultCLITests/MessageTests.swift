@@ -25,6 +25,35 @@ final class MessageTests: IntegratorTestCase {
         }
     }
 
+    // MARK: item 8: open's summary in plain words
+
+    func testOpenSummaryIsInPlainWords() throws {
+        try makeKeystore()
+        let other = try KeyPair.generate()
+        let good = try sealed("Acme BV")
+        try write("good.vault", good)
+        XCTAssertEqual(try vault("open", "good.vault").status, 0)
+        var damaged = Array(try binary(good))
+        damaged[damaged.count - 1] ^= 1
+        try write("replay.vault", good)
+        try write("other.vault", try Handoff.seal(try payload(label: "B", recipient: other.publicKey.fingerprint), to: other.publicKey))
+        try write("tampered.vault", Armor.encode(damaged))
+        try write("cut.vault", String(good.split(separator: "\n").dropLast().joined(separator: "\n")) + "\n")
+        let old = try payload(label: "C", created: UTCTime(seconds: Handoff.now().seconds - 7200), lifetime: 3600)
+        try write("old.vault", try Handoff.seal(old, to: identity))
+        try write("letter.txt", "Dear integrator,\nattached.\n")
+        try write("fine.vault", try sealed("D"))
+        let r = try vault("open", "replay.vault", "other.vault", "tampered.vault", "cut.vault", "old.vault", "letter.txt",
+                          "missing1.vault", "missing2.vault", "fine.vault")
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let summary = try XCTUnwrap(r.stderr.split(separator: "\n").last.map(String.init))
+        XCTAssertEqual(summary, "vault: error: opened 1, refused 8 (1 already opened, 1 damaged in transit, 1 expired, "
+                       + "1 sealed to another key, 1 tampered with or corrupted, 2 unreadable files, 1 without a sealed blob)")
+        for className in ["no_matching_key", "decrypt", "armor", "replay", "label in use"] {
+            XCTAssertFalse(summary.contains(className), "a class name in the summary: \(summary)")
+        }
+    }
+
     func testAnExistingKeyFileIsNamedWithItsOption() throws {
         try write("taken.key", "not mine")
         let r = try plain(["init", "--keystore", ks, "--with-key-file", "taken.key"])
