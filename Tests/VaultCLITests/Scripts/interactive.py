@@ -238,6 +238,14 @@ def paste(binary, workdir, pub, grouped, fingerprint):
     finish(child, 0)
 
 
+def fingerprint_names(binary, workdir, pub, grouped, fingerprint):
+    """`vault fingerprint` of several inputs at a terminal names the input on each line."""
+    child = spawn(binary, workdir, ["fingerprint", pub, "one.vault"])
+    expect(child, fingerprint + "  " + pub)
+    expect(child, fingerprint + "  one.vault")
+    finish(child, 0)
+
+
 if __name__ == "__main__":
     scenario, binary, workdir, pub, grouped, fingerprint = sys.argv[1:7]
     globals()[scenario](binary, workdir, pub, grouped, fingerprint)
