@@ -44,4 +44,32 @@ final class FingerprintFormTests: CLITestCase {
                                              key.publicKey.fingerprint.grouped, fingerprint], output: &output)
         XCTAssertEqual(status, 0, output)
     }
+
+    func testGroupedForm() throws {
+        let grouped = key.publicKey.fingerprint.grouped
+        XCTAssertEqual(grouped.split(separator: " ").count, 16)
+        XCTAssertEqual(try run("fingerprint", "--grouped", pub).stdout, grouped + "\n")
+        try write("one.vault", try sealedBlob())
+        XCTAssertEqual(try run("fingerprint", "--grouped", "--names", pub, "one.vault").stdout,
+                       "\(grouped)  integrator.pub\n\(grouped)  one.vault\n")
+        // --expect still compares, and shows the canonical forms when it differs.
+        let other = try KeyPair.generate().publicKey.fingerprint.canonical
+        let bad = try run("fingerprint", "--grouped", pub, "--expect", other)
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("expected: \(other)"), bad.stderr)
+    }
+
+    func testRecipientOffersBothFormsForTheManual() throws {
+        XCTAssertEqual(try CLI.run(["init", "--keystore", "ks.vault", "--with-key-file", "ks.key"], in: dir).status, 0)
+        let r = try run("recipient", "--keystore", "ks.vault", "--key-file", "ks.key", "-o", "mine.pub")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let key = try PublicKey(publicKeyFile: Array(try read("mine.pub").utf8))
+        XCTAssertTrue(r.stderr.contains("vault:   \(key.fingerprint.canonical)\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("vault:   \(key.fingerprint.grouped)\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("vault seal"), r.stderr)
+        // Standard output is still exactly the public key file.
+        let out = try run("recipient", "--keystore", "ks.vault", "--key-file", "ks.key")
+        XCTAssertEqual(out.stdout, try read("mine.pub").replacingOccurrences(of: "# created: ", with: "# created: "))
+        XCTAssertFalse(out.stdout.contains(key.fingerprint.grouped))
+    }
 }

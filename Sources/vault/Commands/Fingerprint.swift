@@ -15,13 +15,15 @@ struct FingerprintCommand: VaultCommand {
 
         With several inputs or blobs, each line at a terminal (or with --names anywhere) names \
         its input after two spaces, as sha256sum does; in a pipe the lines are the bare \
-        fingerprints unless --names is given.
+        fingerprints unless --names is given. --grouped prints the form a manual prints and \
+        vault seal shows: 16 groups of 4, for reading aloud.
 
         With --expect, the exit status is 0 when every fingerprint matches it and 1 (showing \
         both) when any does not.
 
         Examples:
           vault fingerprint integrator.pub
+          vault fingerprint --grouped integrator.pub
           vault fingerprint --names integrator.pub mail.txt
           vault fingerprint acme.vault --expect 'SHA256:3F2A…'
         """
@@ -34,6 +36,9 @@ struct FingerprintCommand: VaultCommand {
 
     @Option(help: ArgumentHelp("The fingerprint every input must have (from the integrator's manual).", valueName: "fp"))
     var expect: String?
+
+    @Flag(help: "Print the fingerprints grouped for reading aloud (16 groups of 4), as vault seal shows them.")
+    var grouped = false
 
     @Flag(help: "Name the input (and the blob) after each fingerprint, also when the output is not a terminal.")
     var names = false
@@ -65,7 +70,7 @@ struct FingerprintCommand: VaultCommand {
             // a person reads it (or --names); a pipe gets CLI.md's bare lines.
             let named = names || (isatty(1) == 1 && (inputs.count > 1 || found.count > 1))
             for (what, label, fingerprint) in found {
-                let shown = fingerprint.canonical
+                let shown = grouped ? fingerprint.grouped : fingerprint.canonical
                 Console.outLine(named ? "\(shown)  \(label)" : shown)
                 if let expected, expected != fingerprint {
                     Console.report(KeyArgument.mismatch(what, expected: expected, actual: fingerprint))

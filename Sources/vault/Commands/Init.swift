@@ -162,5 +162,9 @@ struct RecipientCommand: VaultCommand {
         } else {
             Console.out(text)
         }
+        // The manual prints both forms: the customer's seal shows the grouped one (issue 9).
+        Console.hint("print the fingerprint in your manual in both forms; a customer compares the grouped one with what vault seal shows:")
+        Console.detail(pair.publicKey.fingerprint.canonical)
+        Console.detail(pair.publicKey.fingerprint.grouped)
     }
 }
