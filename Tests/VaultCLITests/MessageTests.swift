@@ -121,3 +121,26 @@ final class UsageMessageTests: CLITestCase {
         XCTAssertTrue(dash.stderr.contains("long options take two dashes: did you mean '--to'?"), dash.stderr)
     }
 }
+
+/// Issue 9 item 11: `inspect` of a tampered blob says what inspect can and cannot tell.
+final class InspectLimitsTests: CLITestCase {
+    func testInspectSaysItCannotTellATamperedBlob() throws {
+        try writeInput()
+        let blob = try run("seal", "--to", pub, "--label", "Acme BV", "--input", "creds.json").stdout
+        guard case .success(var bytes) = Armor.decode(Array(blob.utf8))[0].contents else { return XCTFail() }
+        bytes[bytes.count - 1] ^= 1
+        try write("tampered.vault", Armor.encode(bytes))
+        let r = try run("inspect", "tampered.vault")
+        XCTAssertEqual(r.status, 0, "the header is intact: \(r.stderr)")
+        XCTAssertTrue(r.stdout.contains("sealed to:      \(fingerprint)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("contents:       sealed; not checked here (only the key holder can open them)"), r.stdout)
+        XCTAssertTrue(r.stderr.contains("vault: hint: inspect reads the header only"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("vault open"), r.stderr)
+        // The JSON is unchanged for scripts; the hint goes to standard error there too.
+        let j = try run("inspect", "--json", "tampered.vault")
+        XCTAssertEqual(j.status, 0)
+        XCTAssertFalse(j.stdout.contains("not checked"))
+        XCTAssertTrue(j.stderr.contains("header only"), j.stderr)
+        XCTAssertTrue(try run("inspect", "--help").stdout.contains("only"), "the help says it too")
+    }
+}
