@@ -36,17 +36,19 @@ enum SealPrompts {
         }
         if f.clientSecret == nil {
             t.line("Client secret: \(appCenter); it is not shown as you type.")
-            f.clientSecret = try t.askSecretTwice("  Client secret: ", check: PayloadRules.exactSecret)
-            warnIfUnusual(f.clientSecret, "client secret", on: t)
+            f.clientSecret = try t.askSecretTwice("  Client secret: ", check: PayloadRules.exactSecret,
+                                                  unusual: { unusual($0, "client secret") })
+            f.askedAtTerminal.insert("client_secret")
         }
         guard askOptional else { return }
         if f.webhookSecret == nil {
             t.line("Webhook secret: \(appCenter), if the app uses webhooks; press Enter if it has none.")
-            f.webhookSecret = try t.askSecretTwice("  Webhook secret: ", optional: true) { secret in
+            let clientSecret = f.clientSecret
+            f.webhookSecret = try t.askSecretTwice("  Webhook secret: ", optional: true, check: { secret in
                 if let rule = PayloadRules.exactSecret(secret) { return rule }
-                return f.clientSecret.map { secret.constantTimeEquals($0) } == true ? "must differ from the client secret" : nil
-            }
-            warnIfUnusual(f.webhookSecret, "webhook secret", on: t)
+                return clientSecret.map { secret.constantTimeEquals($0) } == true ? "must differ from the client secret" : nil
+            }, unusual: { unusual($0, "webhook secret") })
+            f.askedAtTerminal.insert("webhook_secret")
         }
         if f.region == nil {
             t.line("Region: the country of the Exact Online site you log in to: nl be de uk us es fr; Enter for nl.")
@@ -75,8 +77,16 @@ enum SealPrompts {
         }
     }
 
-    private static func warnIfUnusual(_ secret: SecretBytes?, _ name: String, on t: Terminal) {
-        guard let secret, !PayloadRules.looksLikeExactSecret(secret) else { return }
-        t.line("  Note: this does not look like an Exact Online \(name) (12 to 16 letters and digits). Check that you copied all of it.")
+    /// Why a secret does not look like an Exact Online one (12 to 16 letters and digits,
+    /// FORMAT.md §5.1), in words that name no character of it; nil when it does. Said only on
+    /// the person's own terminal.
+    static func unusual(_ secret: SecretBytes, _ name: String) -> String? {
+        guard !PayloadRules.looksLikeExactSecret(secret) else { return nil }
+        let why: String = secret.withUnsafeBytes { b in
+            if !(12...16).contains(b.count) { return "it is \(b.count) character\(b.count == 1 ? "" : "s") long" }
+            return "it holds characters other than letters and digits"
+        }
+        return "That does not look like an Exact Online \(name): those are 12 to 16 letters and digits, and \(why). "
+            + "Check that you copied all of it, and nothing more"
     }
 }

@@ -224,6 +224,39 @@ def open_progress(binary, workdir, pub, grouped, fingerprint):
     finish(child, 0)
 
 
+def unusual_secret(binary, workdir, pub, grouped, fingerprint):
+    """A secret that does not look like an Exact one is questioned right there: Enter types it
+    again, `keep` keeps it."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--client-id", CLIENT_ID, "--input", "extra.json",
+                                    "-o", "unusual.vault"])
+    secret(child, "  Client secret: ", "abc")
+    expect(child, "That does not look like an Exact Online client secret")
+    expect(child, "it is 3 characters long")
+    expect(child, "Press Enter to type it again, or type keep to use it as it is: ")
+    child.sendline("")
+    secret(child, "  Client secret: ", SECRET)
+    secret(child, "  Type it again, to check: ", SECRET)
+    expect(child, "e-mail the file 'unusual.vault'")
+    transcript = finish(child, 0)
+    if "warning" in transcript:
+        fail("a warning after the person settled it", child)
+
+
+def unusual_secret_kept(binary, workdir, pub, grouped, fingerprint):
+    """`keep` keeps an unusual secret (Exact's form is observed, not documented)."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--client-id", CLIENT_ID, "--input", "extra.json",
+                                    "-o", "kept.vault"])
+    secret(child, "  Client secret: ", "abc-def_ghi.jk")
+    expect(child, "it holds characters other than letters and digits")
+    expect(child, "type keep to use it as it is: ")
+    child.sendline("keep")
+    secret(child, "  Type it again, to check: ", "abc-def_ghi.jk")
+    expect(child, "e-mail the file 'kept.vault'")
+    finish(child, 0)
+
+
 def paste(binary, workdir, pub, grouped, fingerprint):
     """`seal --input -` at a terminal: the pasted JSON is read with echo off, as docs/CUSTOMER.md shows."""
     child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
