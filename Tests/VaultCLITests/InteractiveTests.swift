@@ -77,6 +77,18 @@ final class InteractiveTests: CLITestCase {
         XCTAssertEqual(string(k.clientSecret), "abc-def_ghi.jk")
     }
 
+    /// Issue 9 item 13: a review of what will be sealed, where a field can be changed.
+    func testTheReviewShowsEverythingAndChangesAField() throws {
+        try write("extra.json", #"{"region":"de"}"#)
+        try scenario("review_change")
+        guard case .exactOnline(let c) = try payload(try read("reviewed.vault")).credentials else { return XCTFail() }
+        XCTAssertEqual(c.clientID, clientID, "the client ID changed at the review")
+        XCTAssertEqual(string(c.clientSecret), secret, "the secret changed at the review")
+        XCTAssertEqual(c.region, .de)
+        try scenario("review_stop")
+        XCTAssertFalse(try files().contains("stopped.vault"))
+    }
+
     /// docs/CUSTOMER.md's way to give the JSON without a file: pasted at a terminal, not echoed.
     func testPastedInputIsNotEchoed() throws {
         try scenario("paste")

@@ -83,28 +83,32 @@ struct Seal: VaultCommand {
         try fields.merge(options)
 
         let terminal = context.terminal
+        var asked = false
         if let expected = options.expectedFingerprint {
             guard expected == target.key.fingerprint else {
                 throw KeyArgument.mismatch("the recipient key", expected: expected, actual: target.key.fingerprint)
             }
         } else if let terminal {
             try SealPrompts.confirmFingerprint(target.key.fingerprint, on: terminal)
+            asked = true
         }
 
-        var label = options.label ?? target.label
-        var from = options.from
+        var draft = SealPrompts.Draft(fields: fields, label: options.label ?? target.label, from: options.from,
+                                      note: options.note, expiresSeconds: options.expiresSeconds)
         if let terminal {
-            try SealPrompts.askMissing(&fields, label: &label, from: &from, on: terminal,
-                                       askOptional: options.input == nil)
+            if try SealPrompts.askMissing(&draft, on: terminal, askOptional: options.input == nil) { asked = true }
+            // What the person typed is shown back before anything is sealed (issue 9); a fully
+            // scripted run at a terminal (nothing asked) is not stopped by a question.
+            if asked { try SealReview.confirm(&draft, recipient: target.key.fingerprint, now: Handoff.now(), on: terminal) }
         }
-        guard let label else { throw missing("the label", option: "--label TEXT") }
-        let credentials = try fields.credentials(missing: missing)
-        fields.warnUnusualSecrets()
+        guard let label = draft.label else { throw missing("the label", option: "--label TEXT") }
+        let credentials = try draft.fields.credentials(missing: missing)
+        draft.fields.warnUnusualSecrets()
 
         let now = Handoff.now()
         let payload = Payload(id: Handoff.newCode(), recipient: target.key.fingerprint, created: now,
-                              expires: now.adding(seconds: options.expiresSeconds), label: label, from: from,
-                              note: options.note, request: target.request, credentials: credentials)
+                              expires: now.adding(seconds: draft.expiresSeconds), label: label, from: draft.from,
+                              note: draft.note, request: target.request, credentials: credentials)
         // A sealer never sends what an opener would refuse: every rule of FORMAT.md §5, first.
         do { try PayloadRules.validate(payload) } catch { throw Messages.failure("nothing was sealed", error) }
         let text: String

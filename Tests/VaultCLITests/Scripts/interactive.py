@@ -114,8 +114,16 @@ def full(binary, workdir, pub, grouped, fingerprint):
     child.sendline("12")
     expect(child, "  From: ")
     child.sendline("Jan")
+    review(child)
+    child.sendline("yes")
     expect(child, "e-mail the file 'acme.vault' to your integrator; only their key opens it")
     finish(child, 0)
+
+
+def review(child):
+    """The review before sealing: every line, the secrets masked, then the question."""
+    expect(child, "Please check what will be sealed:")
+    expect(child, "Type yes to seal it, a line's number to change it, or no to stop: ")
 
 
 def declined(binary, workdir, pub, grouped, fingerprint):
@@ -137,8 +145,10 @@ def expected(binary, workdir, pub, grouped, fingerprint):
                                     "-o", "expected.vault"])
     secret(child, "  Client secret: ", SECRET)
     secret(child, "  Type it again, to check: ", SECRET)
+    review(child)
+    child.sendline("y")
     transcript = finish(child, 0)
-    for unwanted in ("Type yes or no", "Label:", "Client ID:", "Region", "Webhook"):
+    for unwanted in ("Type yes or no", "Label:", "Client ID:", "Region [", "Webhook secret:"):
         if unwanted in transcript:
             fail("asked %r although it was given or --input was used" % unwanted, child)
 
@@ -237,6 +247,8 @@ def unusual_secret(binary, workdir, pub, grouped, fingerprint):
     child.sendline("")
     secret(child, "  Client secret: ", SECRET)
     secret(child, "  Type it again, to check: ", SECRET)
+    review(child)
+    child.sendline("yes")
     expect(child, "e-mail the file 'unusual.vault'")
     transcript = finish(child, 0)
     if "warning" in transcript:
@@ -253,8 +265,55 @@ def unusual_secret_kept(binary, workdir, pub, grouped, fingerprint):
     expect(child, "type keep to use it as it is: ")
     child.sendline("keep")
     secret(child, "  Type it again, to check: ", "abc-def_ghi.jk")
+    review(child)
+    child.sendline("yes")
     expect(child, "e-mail the file 'kept.vault'")
     finish(child, 0)
+
+
+def review_change(binary, workdir, pub, grouped, fingerprint):
+    """At the review every field is shown, secrets masked, with the fingerprint and the expiry;
+    a mistyped client ID and a wrong secret are changed there, then sealed."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--input", "extra.json", "-o", "reviewed.vault"])
+    expect(child, "  Client ID: ")
+    child.sendline("00000000-0000-0000-0000-000000000000")
+    secret(child, "  Client secret: ", TYPO)
+    secret(child, "  Type it again, to check: ", TYPO)
+    review(child)
+    text = child.logfile_read.getvalue()
+    for line in ("label", "Acme BV", "00000000-0000-0000-0000-000000000000", "client secret", "******** (hidden)",
+                 "webhook secret", "region", "de", "integrator may open it until", "(30d)", "sealed to the key", grouped):
+        if line not in text:
+            fail("the review lacks %r" % line, child)
+    child.sendline("2")
+    expect(child, "  Client ID: ")
+    child.sendline(CLIENT_ID)
+    expect(child, "Type yes to seal it")
+    child.sendline("3")
+    secret(child, "  Client secret: ", SECRET)
+    secret(child, "  Type it again, to check: ", SECRET)
+    expect(child, "Type yes to seal it")
+    child.sendline("99")
+    expect(child, "Please type yes, no, or the number of a line to change")
+    child.sendline("yes")
+    expect(child, "e-mail the file 'reviewed.vault'")
+    finish(child, 0)
+
+
+def review_stop(binary, workdir, pub, grouped, fingerprint):
+    """`no` at the review stops: nothing sealed, nothing written, status 1."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--client-id", CLIENT_ID, "--input", "extra.json",
+                                    "-o", "stopped.vault"])
+    secret(child, "  Client secret: ", SECRET)
+    secret(child, "  Type it again, to check: ", SECRET)
+    review(child)
+    child.sendline("no")
+    expect(child, "vault: error: stopped at the review; nothing was sealed")
+    finish(child, 1)
+    if os.path.exists(os.path.join(workdir, "stopped.vault")):
+        fail("an output file was written")
 
 
 def paste(binary, workdir, pub, grouped, fingerprint):
