@@ -21,6 +21,12 @@ final class IntegratorInteractiveTests: IntegratorTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    /// Issue 9 item 14: a trivially weak passphrase is refused at the prompt, saying why.
+    func testInitRefusesAWeakPassphraseAtThePrompt() throws {
+        try scenario("init_weak")
+        XCTAssertTrue(try files().contains("weak.vault"))
+    }
+
     func testPasswdAsksTheOldPassphraseThenTheNewOneTwice() throws {
         try makePassphraseKeystore()
         try scenario("passwd_passphrase")

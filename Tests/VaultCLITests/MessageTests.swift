@@ -144,3 +144,49 @@ final class InspectLimitsTests: CLITestCase {
         XCTAssertTrue(try run("inspect", "--help").stdout.contains("only"), "the help says it too")
     }
 }
+
+/// Issue 9 item 14: a trivially weak passphrase is refused for init and passwd unless
+/// --allow-weak-passphrase, saying why.
+final class WeakPassphraseTests: IntegratorTestCase {
+    func testInitRefusesAWeakPassphraseFile() throws {
+        let cases: [(String, String)] = [("x", "only 1 character long"), ("qwertyuiop", "neighbouring keys"),
+                                         ("abcdefgh", "sequence"), ("aaaaaaaaaaaaaaaa", "repeats"), ("19870514", "date")]
+        for (weak, why) in cases {
+            try write("weak.txt", weak + "\n")
+            let r = try plain(["init", "--keystore", ks, "--passphrase-file", "weak.txt", "--kdf", "interactive"])
+            XCTAssertEqual(r.status, 1, "\(weak): \(r.stderr)")
+            XCTAssertEqual(r.stdout, "")
+            XCTAssertTrue(r.stderr.contains("the passphrase in --passphrase-file 'weak.txt' is too weak: "), r.stderr)
+            XCTAssertTrue(r.stderr.contains(why), "\(weak): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("at least 10^8"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("--allow-weak-passphrase"), r.stderr)
+            XCTAssertFalse(r.stderr.contains(weak + "'") || r.stderr.contains("'" + weak), "the passphrase was shown: \(r.stderr)")
+            XCTAssertFalse(try files().contains(ks), "\(weak): a keystore was created")
+        }
+        // Accepted when asked for, with a warning.
+        let r = try plain(["init", "--keystore", ks, "--passphrase-file", "weak.txt", "--kdf", "interactive", "--allow-weak-passphrase"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("vault: warning: the passphrase in --passphrase-file 'weak.txt' is easy to guess"), r.stderr)
+        // A strong one passes without a word about it.
+        try write("strong.txt", passphrase + "\n")
+        let s = try plain(["init", "--keystore", "other.vault", "--passphrase-file", "strong.txt", "--kdf", "interactive"])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        XCTAssertFalse(s.stderr.contains("weak") || s.stderr.contains("guess"), s.stderr)
+        // Meaningless with a key file: a usage mistake.
+        XCTAssertEqual(try plain(["init", "--keystore", "k.vault", "--with-key-file", "k.key", "--allow-weak-passphrase"]).status, 2)
+    }
+
+    func testPasswdRefusesAWeakNewPassphraseAndChangesNothing() throws {
+        try makePassphraseKeystore()
+        let before = try digest(ks)
+        try write("weak.txt", "hunter2\n")
+        let r = try plain(["passwd", "--keystore", ks, "--passphrase-file", "pass.txt", "--new-passphrase-file", "weak.txt",
+                           "--kdf", "interactive"])
+        try assertRefused(r, 1, "--new-passphrase-file 'weak.txt' is too weak", "7 characters long", unchanged: before)
+        XCTAssertEqual(try plain(["list", "--keystore", ks, "--passphrase-file", "pass.txt"]).status, 0, "the old one still unlocks")
+        let ok = try plain(["passwd", "--keystore", ks, "--passphrase-file", "pass.txt", "--new-passphrase-file", "weak.txt",
+                            "--kdf", "interactive", "--allow-weak-passphrase"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(ok.stderr.contains("easy to guess"), ok.stderr)
+    }
+}

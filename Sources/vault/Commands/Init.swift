@@ -38,6 +38,9 @@ struct Init: VaultCommand {
         valueName: "file"))
     var passphraseFile: String?
 
+    @Flag(name: .customLong("allow-weak-passphrase"), help: "Accept a passphrase that is easy to guess (refused by default, saying why).")
+    var allowWeakPassphrase = false
+
     /// Refuses a path whose folder does not exist, naming the folder.
     /// - Throws: `CLIFailure` (status 1).
     static func requireFolder(of path: String, for what: String, option: String) throws {
@@ -52,6 +55,10 @@ struct Init: VaultCommand {
         if withKeyFile != nil, kdf != nil {
             throw CLIFailure.usage("--kdf applies to a passphrase; a key file needs no key derivation",
                                    hints: ["drop --kdf, or drop --with-key-file to use a passphrase"])
+        }
+        if withKeyFile != nil, allowWeakPassphrase {
+            throw CLIFailure.usage("--allow-weak-passphrase applies to a passphrase; a key file is 32 random bytes",
+                                   hints: ["drop --allow-weak-passphrase, or drop --with-key-file to use a passphrase"])
         }
         if withKeyFile != nil, passphraseFile != nil {
             // Silently ignoring one would leave the user believing the keystore has both.
@@ -95,7 +102,8 @@ struct Init: VaultCommand {
             let file = context.value(option: passphraseFile, variable: "VAULT_PASSPHRASE_FILE")
             let option = passphraseFile != nil || file == nil ? "--passphrase-file" : "VAULT_PASSPHRASE_FILE"
             let otherwise = "--passphrase-file FILE (or VAULT_PASSPHRASE_FILE), or unlock with a new key file instead: --with-key-file FILE"
-            protection = .passphrase(try KeystoreAccess.newPassphrase(file: file, option: option, otherwise: otherwise, context),
+            protection = .passphrase(try KeystoreAccess.newPassphrase(file: file, option: option, otherwise: otherwise,
+                                                                      allowWeak: allowWeakPassphrase, context),
                                      profile: kdf ?? .moderate)
         }
         let store: Keystore

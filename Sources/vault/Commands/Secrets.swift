@@ -124,6 +124,9 @@ struct Passwd: VaultCommand {
     @Option(help: ArgumentHelp("Argon2id limits for the new passphrase: interactive, moderate or sensitive (default moderate).", valueName: "profile"))
     var kdf: KDFProfile = .moderate
 
+    @Flag(name: .customLong("allow-weak-passphrase"), help: "Accept a new passphrase that is easy to guess (refused by default, saying why).")
+    var allowWeakPassphrase = false
+
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
@@ -131,13 +134,13 @@ struct Passwd: VaultCommand {
         // a bad file is reported before the old passphrase costs a KDF run.
         var passphrase: SecretBytes?
         if let file = newPassphraseFile {
-            passphrase = try KeystoreAccess.passphrase(fromFile: file, option: "--new-passphrase-file")
+            passphrase = try KeystoreAccess.newPassphrase(file: file, option: "--new-passphrase-file", allowWeak: allowWeakPassphrase, context)
         } else {
             _ = try context.requireTerminal(for: "the new passphrase", option: "--new-passphrase-file FILE")
         }
         let keyFile = context.value(option: keystore.keyFile, variable: "VAULT_KEY_FILE")
         let (store, path) = try await KeystoreAccess.open(keystore, context)
-        let new = try passphrase ?? KeystoreAccess.newPassphrase(file: nil, option: "--new-passphrase-file", context)
+        let new = try passphrase ?? KeystoreAccess.newPassphrase(file: nil, option: "--new-passphrase-file", allowWeak: allowWeakPassphrase, context)
         let profile = kdf
         try await KeystoreAccess.run("cannot change the passphrase of \(Escape.quoted(path))") {
             try await store.changeProtection(to: .passphrase(new, profile: profile))

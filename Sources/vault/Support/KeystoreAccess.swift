@@ -102,24 +102,41 @@ enum KeystoreAccess {
         return line
     }
 
-    /// A new passphrase: from `file` when given, else asked twice at the terminal (a mismatch is
-    /// asked again, three times at most).
+    /// A new passphrase: from `file` when given, else asked twice at the terminal (a mismatch or
+    /// a weak one is asked again, five tries at most). A weak one is refused unless `allowWeak`
+    /// (`PassphrasePolicy`).
     /// - Parameter option: the option that supplies it without a terminal, for messages.
     /// - Parameter otherwise: how else it is given without a terminal (default `option FILE`).
-    static func newPassphrase(file: String?, option: String, otherwise: String? = nil, _ context: Context) throws -> SecretBytes {
-        if let file { return try passphrase(fromFile: file, option: option) }
+    static func newPassphrase(file: String?, option: String, otherwise: String? = nil, allowWeak: Bool,
+                              _ context: Context) throws -> SecretBytes {
+        if let file {
+            let secret = try passphrase(fromFile: file, option: option)
+            try PassphrasePolicy.check(secret, source: "\(option) \(InputFile.display(file))", allowWeak: allowWeak)
+            return secret
+        }
         let terminal = try context.requireTerminal(for: "the new passphrase", option: otherwise ?? "\(option) FILE")
-        for _ in 0..<3 {
+        var last = "the two entries differed"
+        for _ in 0..<5 {
             let first = try terminal.askSecret("New passphrase: ")
             guard first.count > 0 else {
                 terminal.line("An empty passphrase is refused; type one.")
                 continue
             }
+            if let why = PassphrasePolicy.weakness(first), allowWeak {
+                terminal.line("Note: that passphrase is easy to guess: \(why); accepted because of \(PassphrasePolicy.allowOption).")
+            } else if let why = PassphrasePolicy.weakness(first) {
+                // Said before it is typed a second time, on the person's own terminal.
+                terminal.line("That passphrase is too weak: \(why).")
+                terminal.line("Please \(PassphrasePolicy.advice) (or run the command again with \(PassphrasePolicy.allowOption)).")
+                last = "it was too weak"
+                continue
+            }
             let second = try terminal.askSecret("The same passphrase again: ")
             if first.constantTimeEquals(second) { return first }
             terminal.line("The two passphrases differ; once more.")
+            last = "the two entries differed"
         }
-        throw CLIFailure.failed("no passphrase was set: the two entries differed three times")
+        throw CLIFailure.failed("no passphrase was set after five tries (the last time \(last))")
     }
 
     /// Opens and unlocks the keystore (the KDF runs here, before any lock is taken).

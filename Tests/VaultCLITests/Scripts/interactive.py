@@ -194,6 +194,22 @@ def init_passphrase(binary, workdir, pub, grouped, fingerprint):
         fail("the mistyped passphrase appeared on the terminal", child)
 
 
+def init_weak(binary, workdir, pub, grouped, fingerprint):
+    """A trivially weak passphrase is refused at once, saying why, and asked again."""
+    child = spawn(binary, workdir, ["init", "--keystore", "weak.vault", "--kdf", "interactive"])
+    secret(child, "New passphrase: ", "a")
+    expect(child, "That passphrase is too weak: it is only 1 character long")
+    expect(child, "--allow-weak-passphrase")
+    secret(child, "New passphrase: ", "qwertyuiop")
+    expect(child, "That passphrase is too weak: it follows neighbouring keys")
+    secret(child, "New passphrase: ", PASSPHRASE)
+    secret(child, "The same passphrase again: ", PASSPHRASE)
+    expect(child, "vault1")
+    transcript = finish(child, 0)
+    if "qwertyuiop" in transcript:
+        fail("the weak passphrase appeared on the terminal", child)
+
+
 def open_passphrase(binary, workdir, pub, grouped, fingerprint):
     """`vault open` asks the keystore's passphrase with echo off, then stores the blob."""
     child = spawn(binary, workdir, ["open", "--keystore", "ks.vault", "acme.vault"])
