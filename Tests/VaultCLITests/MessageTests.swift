@@ -142,6 +142,11 @@ final class InspectLimitsTests: CLITestCase {
         XCTAssertFalse(j.stdout.contains("not checked"))
         XCTAssertTrue(j.stderr.contains("header only"), j.stderr)
         XCTAssertTrue(try run("inspect", "--help").stdout.contains("only"), "the help says it too")
+        // The same limit for fingerprint of a blob (the class, not the one command).
+        let f = try run("fingerprint", "tampered.vault", "--expect", fingerprint)
+        XCTAssertEqual(f.status, 0, f.stderr)
+        XCTAssertTrue(f.stderr.contains("vault: hint: a blob's fingerprint is read from its header"), f.stderr)
+        XCTAssertFalse(try run("fingerprint", pub).stderr.contains("header"), "nothing to say for a key")
     }
 }
 

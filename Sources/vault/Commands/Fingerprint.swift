@@ -59,6 +59,7 @@ struct FingerprintCommand: VaultCommand {
             }
         }
         var status = ExitStatus.ok
+        var blobShown = false
         for input in inputs {
             let found: [(what: String, label: String, fingerprint: Fingerprint)]
             do { found = try fingerprints(of: input, status: &status) } catch let failure as CLIFailure {
@@ -70,6 +71,7 @@ struct FingerprintCommand: VaultCommand {
             // a person reads it (or --names); a pipe gets CLI.md's bare lines.
             let named = names || (isatty(1) == 1 && (inputs.count > 1 || found.count > 1))
             for (what, label, fingerprint) in found {
+                if what.contains(" blob ") { blobShown = true }
                 let shown = grouped ? fingerprint.grouped : fingerprint.canonical
                 Console.outLine(named ? "\(shown)  \(label)" : shown)
                 if let expected, expected != fingerprint {
@@ -77,6 +79,12 @@ struct FingerprintCommand: VaultCommand {
                     status = .failed
                 }
             }
+        }
+        // As with inspect: a blob's fingerprint is read from its header, which only its
+        // recipient's opening checks against the sealed contents.
+        if blobShown {
+            Console.hint("a blob's fingerprint is read from its header: the key it says it is sealed to; "
+                         + "only the holder of that key can confirm it, and that the blob is intact, with vault open")
         }
         if status != .ok { throw CLIFailure.silent(status) }
     }
