@@ -35,6 +35,14 @@ final class IntegratorInteractiveTests: IntegratorTestCase {
         XCTAssertEqual(try plain(["list", "--keystore", ks, "--passphrase-file", "pass.txt"]).status, 1)
     }
 
+    /// Found trying vault by hand: a mistyped passphrase is asked again, not the end of the run.
+    func testAWrongPassphraseAtTheTerminalIsAskedAgain() throws {
+        try makePassphraseKeystore()
+        try write("acme.vault", try sealed("Acme BV"))
+        try scenario("open_retry_passphrase")
+        XCTAssertEqual(try plain(["list", "--json", "--keystore", ks, "--passphrase-file", "pass.txt"]).stdout.contains("Acme BV"), true)
+    }
+
     func testOpenAsksThePassphrase() throws {
         try makePassphraseKeystore()
         try write("acme.vault", try sealed("Acme BV"))

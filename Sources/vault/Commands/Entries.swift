@@ -75,7 +75,7 @@ struct Show: VaultCommand {
     mutating func execute(_ context: Context) async throws {
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let label = self.label
-        let versions = try await KeystoreAccess.run("cannot show \(Escape.quoted(label))") { try await store.history(label) }
+        let versions = try await KeystoreAccess.run("cannot show \(Escape.quoted(label))", label: label, in: store) { try await store.history(label) }
         // (number, entry): numbered as --entry-version takes them, 1 the oldest.
         let numbered = Array(zip(1..., versions))
         var shown = history ? numbered : [numbered[numbered.count - 1]]

@@ -101,6 +101,7 @@ struct Seal: VaultCommand {
             // scripted run at a terminal (nothing asked) is not stopped by a question.
             if asked { try SealReview.confirm(&draft, recipient: target.key.fingerprint, now: Handoff.now(), on: terminal) }
         }
+        // From here on nothing waits for a person: the times sealed are those of the sealing.
         guard let label = draft.label else { throw missing("the label", option: "--label TEXT") }
         let credentials = try draft.fields.credentials(missing: missing)
         draft.fields.warnUnusualSecrets()

@@ -1,3 +1,4 @@
+import Foundation
 import VaultKit
 
 /// The questions `seal` asks at a terminal, each with a one-line hint of where the answer is
@@ -77,8 +78,9 @@ enum SealPrompts {
             d.label = try t.ask("  Label: ", check: PayloadRules.label)
         case .clientID:
             t.line("Client ID: \(appCenter) (8-4-4-4-12 characters).")
-            let id = try t.ask("  Client ID: ") { PayloadRules.normalizedClientID($0) == nil ? "must be a GUID (8-4-4-4-12 hex digits)" : nil }
-            d.fields.clientID = PayloadRules.normalizedClientID(id)
+            // Spaces around a pasted value are the page's, not the ID's.
+            let id = try t.ask("  Client ID: ") { PayloadRules.normalizedClientID(trim($0)) == nil ? "must be a GUID (8-4-4-4-12 hex digits)" : nil }
+            d.fields.clientID = PayloadRules.normalizedClientID(trim(id))
         case .clientSecret:
             t.line("Client secret: \(appCenter); it is not shown as you type.")
             let webhook = d.fields.webhookSecret
@@ -97,11 +99,11 @@ enum SealPrompts {
             d.fields.askedAtTerminal.insert("webhook_secret")
         case .region:
             t.line("Region: the country of the Exact Online site you log in to: nl be de uk us es fr; Enter for nl.")
-            let r = try t.ask("  Region [nl]: ") { $0.isEmpty || Region(rawValue: $0.lowercased()) != nil ? nil : "must be one of nl be de uk us es fr" }
+            let r = trim(try t.ask("  Region [nl]: ") { trim($0).isEmpty || Region(rawValue: trim($0).lowercased()) != nil ? nil : "must be one of nl be de uk us es fr" })
             d.fields.region = r.isEmpty ? nil : Region(rawValue: r.lowercased())
         case .redirectURI:
             t.line("Redirect URI: \(appCenter); press Enter to skip.")
-            let u = try t.ask("  Redirect URI: ") { $0.isEmpty ? nil : PayloadRules.redirectURI($0) }
+            let u = trim(try t.ask("  Redirect URI: ") { trim($0).isEmpty ? nil : PayloadRules.redirectURI(trim($0)) })
             d.fields.redirectURI = u.isEmpty ? nil : u
         case .appName:
             t.line("App name: the app's name \(appCenter); press Enter to skip.")
@@ -109,7 +111,7 @@ enum SealPrompts {
             d.fields.appName = a.isEmpty ? nil : a
         case .division:
             t.line("Division: the number of your Exact Online administration, if the integrator asked for it; press Enter to skip.")
-            let n = try t.ask("  Division: ") { $0.isEmpty || Int($0).map({ (1...PayloadRules.divisionMaximum).contains($0) }) == true ? nil : "must be a whole number from 1 to \(PayloadRules.divisionMaximum)" }
+            let n = trim(try t.ask("  Division: ") { trim($0).isEmpty || Int(trim($0)).map({ (1...PayloadRules.divisionMaximum).contains($0) }) == true ? nil : "must be a whole number from 1 to \(PayloadRules.divisionMaximum)" })
             d.fields.division = Int(n)
         case .from:
             t.line("From: your name, shown to the integrator; press Enter to skip.")
@@ -117,10 +119,13 @@ enum SealPrompts {
             d.from = v.isEmpty ? nil : v
         case .expires:
             t.line("Expires: how long your integrator may open it: a whole number and h or d, from 1h to 365d.")
-            let e = try t.ask("  Open within [30d]: ") { $0.isEmpty || Expiry.seconds($0) != nil ? nil : Expiry.rule }
+            let e = trim(try t.ask("  Open within [30d]: ") { trim($0).isEmpty || Expiry.seconds(trim($0)) != nil ? nil : Expiry.rule })
             d.expiresSeconds = e.isEmpty ? 30 * 86400 : Expiry.seconds(e)!
         }
     }
+
+    /// An answer without the spaces around it (a value pasted from a web page often has some).
+    static func trim(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces) }
 
     /// Why a secret does not look like an Exact Online one (12 to 16 letters and digits,
     /// FORMAT.md §5.1), in words that name no character of it; nil when it does. Said only on

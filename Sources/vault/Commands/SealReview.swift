@@ -28,12 +28,14 @@ enum SealReview {
                 throw CLIFailure.failed("stopped at the review; nothing was sealed",
                                         hints: ["run vault seal again when you have the right values"])
             default:
-                if let n = Int(answer), (1...count).contains(n), let q = lines[n - 1].question {
+                // A line's number, or its name ("region", "client secret").
+                let n = Int(answer) ?? lines.firstIndex { $0.name.lowercased() == answer }.map { $0 + 1 }
+                if let n, (1...count).contains(n), let q = lines[n - 1].question {
                     t.line()
                     try SealPrompts.ask(q, &d, on: t)
                     t.line()
                 } else {
-                    t.line("  Please type yes, no, or the number of a line to change (1 to \(count); the lines without a number are fixed).")
+                    t.line("  Please type yes, no, or the number (or name) of a line to change (1 to \(count); the lines without a number are fixed).")
                 }
             }
         }

@@ -25,8 +25,10 @@ struct Get: VaultCommand {
     mutating func execute(_ context: Context) async throws {
         let entry = try await Entries.load(label, version: version.entryVersion, keystore, context)
         guard let value = entry.field(field) else {
+            let names = entry.fields.map(\.name)
             throw CLIFailure.failed("entry \(Escape.quoted(entry.label)) has no field \(Escape.quoted(field))",
-                                    hints: ["its fields: " + entry.fields.map(\.name).joined(separator: ", ")])
+                                    hints: (Usage.nearest(field, in: names).map { ["did you mean \(Escape.quoted($0))?"] } ?? [])
+                                        + ["its fields: " + names.map(Escape.forTerminal).joined(separator: ", ")])
         }
         let out = try SecretOutput(capacity: value.count + 1)
         out.raw(value)
@@ -96,7 +98,7 @@ struct Remove: VaultCommand {
     mutating func execute(_ context: Context) async throws {
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let label = self.label
-        try await KeystoreAccess.run("cannot remove \(Escape.quoted(label))") { try await store.remove(label) }
+        try await KeystoreAccess.run("cannot remove \(Escape.quoted(label))", label: label, in: store) { try await store.remove(label) }
         Console.hint("removed \(Escape.quoted(label)); a blob that was stored under it stays refused as a replay")
     }
 }
@@ -160,9 +162,9 @@ enum Entries {
     static func load(_ label: String, version: Int? = nil, _ options: KeystoreOptions, _ context: Context) async throws -> KeystoreEntry {
         let (store, _) = try await KeystoreAccess.open(options, context)
         guard let version else {
-            return try await KeystoreAccess.run("cannot read \(Escape.quoted(label))") { try await store.entry(label) }
+            return try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) { try await store.entry(label) }
         }
-        let versions = try await KeystoreAccess.run("cannot read \(Escape.quoted(label))") { try await store.history(label) }
+        let versions = try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) { try await store.history(label) }
         return try EntryVersionOption.pick(version, of: versions, label: label)
     }
 }

@@ -125,13 +125,28 @@ enum InputFile {
     private static func openForReading(_ path: String) throws -> Int32 {
         if path == "-" { return 0 }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CLIFailure.failed("cannot read \(display(path)): \(Errno.text())") }
+        guard fd >= 0 else {
+            let code = errno
+            throw CLIFailure.failed("cannot read \(display(path)): \(Errno.text(code))",
+                                    hints: code == ENOENT ? nearestName(path).map { ["did you mean \(Escape.quoted($0))?"] } ?? [] : [])
+        }
         var st = stat()
         if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFDIR {
             close(fd)
             throw CLIFailure.failed("cannot read \(display(path)): it is a directory")
         }
         return fd
+    }
+
+    /// For a file that is not there, the name in the same folder that is nearest to it (a typo:
+    /// `intgrator.pub`), as the path to give instead; nil when none is close.
+    static func nearestName(_ path: String) -> String? {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder), names.count <= 10_000 else { return nil }
+        guard let near = Usage.nearest(url.lastPathComponent, in: names.filter { !$0.hasPrefix(".") }) else { return nil }
+        let slash = path.lastIndex(of: "/")
+        return slash.map { String(path[...$0]) + near } ?? near
     }
 
     /// A path quoted for a shell command in a hint.

@@ -146,7 +146,7 @@ enum KeystoreAccess {
         let unlock = try unlock(options, context, keystorePath: path)
         let store: Keystore
         do {
-            store = try await Keystore.open(at: path, unlock: unlock)
+            store = try await openRetrying(path, unlock, options, context)
         } catch KeystoreError.notFound(let missing) where unlock.keyFilePath == missing {
             // The keystore is there; what is missing is the key file it was offered.
             throw CLIFailure.failed("cannot open the keystore \(Escape.quoted(path)): no key file \(Escape.quoted(missing))",
@@ -172,6 +172,44 @@ enum KeystoreAccess {
             Console.hint("if no vault process was stopped while writing, restore the keystore from a backup")
         }
         return (store, path)
+    }
+
+    /// `Keystore.open`, but a passphrase typed at the terminal is asked again when it is wrong,
+    /// as sudo does, three tries in all: running the whole command again for a typo helps no one.
+    /// - Throws: the keystore's errors (the last try's), terminal errors.
+    private static func openRetrying(_ path: String, _ first: KeystoreUnlock, _ options: KeystoreOptions,
+                                     _ context: Context) async throws -> Keystore {
+        let typed = context.value(option: options.keyFile, variable: "VAULT_KEY_FILE") == nil
+            && context.value(option: options.passphraseFile, variable: "VAULT_PASSPHRASE_FILE") == nil
+        var unlock = first
+        for attempt in 1...3 {
+            let result: Result<Keystore, KeystoreError>
+            do { result = .success(try await Keystore.open(at: path, unlock: unlock)) } catch { result = .failure(error) }
+            switch result {
+            case .success(let store): return store
+            case .failure(let error):
+                guard case .wrongPassphrase = error, typed, attempt < 3, let terminal = context.terminal else { throw error }
+                terminal.line("That passphrase does not unlock the keystore; try again.")
+                let answer = try terminal.askSecret("Passphrase for \(Escape.quoted(path)): ")
+                guard answer.count > 0 else { throw KeystoreError.emptyPassphrase }
+                unlock = .passphrase(answer)
+            }
+        }
+        throw KeystoreError.wrongPassphrase
+    }
+
+    /// Runs a keystore call about the entry `label`, wording its failure with `context`; when
+    /// there is no such entry, the nearest label held is suggested (labels are compared exactly,
+    /// so `acme bv` finds nothing where `Acme BV` is stored).
+    static func run<T>(_ context: String, label: String, in store: Keystore, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch {
+            var failure = Messages.failure(context, error)
+            if case KeystoreError.noSuchEntry = error, let labels = try? await store.list().map(\.label),
+               let near = Usage.nearest(label, in: labels) {
+                failure.hints.insert("did you mean \(Escape.quoted(near))?", at: 0)
+            }
+            throw failure
+        }
     }
 
     /// Runs a keystore call, wording its failure with `context`.

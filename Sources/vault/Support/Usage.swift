@@ -73,7 +73,7 @@ enum Usage {
         let w = Array(word.lowercased())
         guard !w.isEmpty else { return nil }
         let scored = candidates.map { c -> (String, Int) in
-            let d = Array(c)
+            let d = Array(c.lowercased())
             // A prefix of a command ("insp") is what was meant.
             if d.starts(with: w) && w.count >= 3 { return (c, 0) }
             return (c, distance(w, d))

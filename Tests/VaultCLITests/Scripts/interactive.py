@@ -220,13 +220,27 @@ def open_passphrase(binary, workdir, pub, grouped, fingerprint):
 
 
 def open_wrong_passphrase(binary, workdir, pub, grouped, fingerprint):
-    """A wrong passphrase at the terminal: status 1, named, nothing stored."""
+    """A wrong passphrase at the terminal is asked again, three tries in all; then status 1,
+    named, nothing stored."""
     child = spawn(binary, workdir, ["open", "--keystore", "ks.vault", "acme.vault"])
-    secret(child, "Passphrase for 'ks.vault': ", "not " + PASSPHRASE)
+    for attempt in range(3):
+        secret(child, "Passphrase for 'ks.vault': ", "not " + PASSPHRASE)
+        if attempt < 2:
+            expect(child, "That passphrase does not unlock the keystore; try again.")
     expect(child, "wrong passphrase")
     transcript = finish(child, 1)
     if "not " + PASSPHRASE in transcript:
         fail("the typed passphrase appeared on the terminal", child)
+
+
+def open_retry_passphrase(binary, workdir, pub, grouped, fingerprint):
+    """A mistyped passphrase, then the right one: the blob is stored, no need to start over."""
+    child = spawn(binary, workdir, ["open", "--keystore", "ks.vault", "acme.vault"])
+    secret(child, "Passphrase for 'ks.vault': ", PASSPHRASE + "x")
+    expect(child, "try again")
+    secret(child, "Passphrase for 'ks.vault': ", PASSPHRASE)
+    expect(child, "Acme BV")
+    finish(child, 0)
 
 
 def passwd_passphrase(binary, workdir, pub, grouped, fingerprint):
@@ -293,7 +307,8 @@ def review_change(binary, workdir, pub, grouped, fingerprint):
     child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
                                     "--label", "Acme BV", "--input", "extra.json", "-o", "reviewed.vault"])
     expect(child, "  Client ID: ")
-    child.sendline("00000000-0000-0000-0000-000000000000")
+    # Pasted with the spaces around it that a web page gives: taken without them.
+    child.sendline("  00000000-0000-0000-0000-000000000000 ")
     secret(child, "  Client secret: ", TYPO)
     secret(child, "  Type it again, to check: ", TYPO)
     review(child)
@@ -306,12 +321,12 @@ def review_change(binary, workdir, pub, grouped, fingerprint):
     expect(child, "  Client ID: ")
     child.sendline(CLIENT_ID)
     expect(child, "Type yes to seal it")
-    child.sendline("3")
+    child.sendline("client secret")  # a line's name works as well as its number
     secret(child, "  Client secret: ", SECRET)
     secret(child, "  Type it again, to check: ", SECRET)
     expect(child, "Type yes to seal it")
     child.sendline("99")
-    expect(child, "Please type yes, no, or the number of a line to change")
+    expect(child, "Please type yes, no, or the number (or name) of a line to change")
     child.sendline("yes")
     expect(child, "e-mail the file 'reviewed.vault'")
     finish(child, 0)
