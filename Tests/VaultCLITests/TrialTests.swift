@@ -17,6 +17,19 @@ final class TrialTests: IntegratorTestCase {
         XCTAssertTrue(try run("inspect", "sub/acme.vaul").stderr.contains("did you mean 'sub/acme.vault'?"))
     }
 
+    func testALabelWithSpacesWithoutQuotesIsShownQuoted() throws {
+        let cases: [([String], String)] = [
+            (["remove", "Acme", "BV"], "vault remove 'Acme BV'"),
+            (["get", "Acme", "BV", "client_secret"], "vault get 'Acme BV' client_secret"),
+            (["show", "--keystore", "ks.vault", "Acme", "B.V.", "NL"], "vault show 'Acme B.V. NL'"),
+        ]
+        for (args, quoted) in cases {
+            let r = try run(args)
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertTrue(r.stderr.contains("vault: hint: a label with spaces is one argument, in quotes: \(quoted)"), r.stderr)
+        }
+    }
+
     func testAFingerprintWithADigitMissingSaysSo() throws {
         let short = String(fingerprint.dropLast())
         let r = try run("fingerprint", pub, "--expect", short)

@@ -53,6 +53,23 @@ enum Runner {
         error is ValidationError || error is CleanExit || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
+    /// `vault remove Acme BV`: the command again with the label's words in quotes, for the
+    /// commands that take a label (get's last word is its field).
+    private static func quotedLabel(_ args: [String], command: String?) -> String? {
+        guard let command, ["show", "get", "export", "remove"].contains(command) else { return nil }
+        let takesValue: Set<String> = ["--keystore", "--key-file", "--passphrase-file", "--format", "--entry-version", "--prefix"]
+        var words: [String] = [], skip = false
+        for arg in args.dropFirst() {
+            if skip { skip = false; continue }
+            if arg.hasPrefix("-") { skip = takesValue.contains(arg); continue }
+            words.append(arg)
+        }
+        let field = command == "get" ? words.popLast() : nil
+        guard words.count > 1 else { return nil }
+        let label = "'" + Escape.forTerminal(words.joined(separator: " ")).replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return "vault \(command) \(label)" + (field.map { " " + InputFile.shellQuoted($0) } ?? "")
+    }
+
     /// `-to` read as `-t -o`: the long option it was meant to be, if the command has it.
     private static func singleDashLongOption(_ args: [String], command: String?) -> String? {
         guard let type = Vault.commands.first(where: { $0._commandName == command }) else { return nil }
@@ -88,6 +105,9 @@ enum Runner {
         if let suggestion { Console.hint(suggestion) }
         if suggestion == nil, line.hasPrefix("unknown option '-"), let dashed = singleDashLongOption(args, command: sub) {
             Console.hint("long options take two dashes: did you mean '\(dashed)'?")
+        }
+        if line.contains("unexpected argument"), let quoted = quotedLabel(args, command: sub) {
+            Console.hint("a label with spaces is one argument, in quotes: \(quoted)")
         }
         Console.hint("see 'vault \(sub.map { $0 + " " } ?? "")--help'")
         return ExitStatus.usage.rawValue
