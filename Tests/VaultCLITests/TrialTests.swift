@@ -30,6 +30,14 @@ final class TrialTests: IntegratorTestCase {
         }
     }
 
+    func testTheRegionOptionTakesAnyCaseAsThePromptDoes() throws {
+        try writeInput()
+        let r = try run("seal", "--to", pub, "--label", "Acme BV", "--input", "creds.json", "--region", "BE")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        guard case .exactOnline(let c) = try payload(r.stdout).credentials else { return XCTFail() }
+        XCTAssertEqual(c.region, .be)
+    }
+
     func testAFingerprintWithADigitMissingSaysSo() throws {
         let short = String(fingerprint.dropLast())
         let r = try run("fingerprint", pub, "--expect", short)

@@ -175,7 +175,8 @@ struct SealOptions {
         try check("--client-id", s.clientID) { PayloadRules.normalizedClientID($0) == nil ? "must be a GUID (8-4-4-4-12 hex digits)" : nil }
         try check("--redirect-uri", s.redirectURI, PayloadRules.redirectURI)
         try check("--app-name", s.appName, PayloadRules.appName)
-        try check("--region", s.region) { Region(rawValue: $0) == nil ? "must be one of nl be de uk us es fr" : nil }
+        // Case is a typing matter on the command line, as at the prompt: NL is nl.
+        try check("--region", s.region) { Region(rawValue: $0.lowercased()) == nil ? "must be one of nl be de uk us es fr" : nil }
         try check("--expires", s.expires) { Expiry.seconds($0) == nil ? Expiry.rule : nil }
         if let d = s.division, !(1...PayloadRules.divisionMaximum).contains(d) {
             throw CLIFailure.usage("--division \(d) must be an integer from 1 to \(PayloadRules.divisionMaximum)")
@@ -195,7 +196,7 @@ struct SealOptions {
         label = s.label
         self.type = type
         clientID = s.clientID.flatMap(PayloadRules.normalizedClientID)
-        region = s.region.flatMap(Region.init(rawValue:))
+        region = s.region.flatMap { Region(rawValue: $0.lowercased()) }
         redirectURI = s.redirectURI
         appName = s.appName
         division = s.division
