@@ -36,7 +36,8 @@ final class DocumentationTests: CLITestCase {
         guard let start = root.stdout.range(of: "SUBCOMMANDS:") else { XCTFail("no SUBCOMMANDS in help"); return [] }
         let names = root.stdout[start.upperBound...].split(separator: "\n").compactMap { line -> String? in
             let word = line.trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(String.init)
-            return word.flatMap { $0.allSatisfy { $0.isLetter || $0 == "-" } && line.hasPrefix("  ") ? $0 : nil }
+            // A command's line is indented by two spaces; its wrapped description by more.
+            return word.flatMap { $0.allSatisfy { $0.isLowercase || $0 == "-" } && line.hasPrefix("  ") && !line.hasPrefix("   ") ? $0 : nil }
         }.filter { $0 != "help" }
         XCTAssertGreaterThanOrEqual(names.count, 12, "\(names)")
         return try names.map { name in
