@@ -48,6 +48,7 @@ struct Show: VaultCommand {
         Examples:
           vault show "Acme BV"
           vault show --history --json "Acme BV"
+          vault show --entry-version 1 "Acme BV"
         """
     )
     static let holdsSecrets = true
@@ -58,24 +59,37 @@ struct Show: VaultCommand {
     @Flag(help: "Print JSON (fields in docs/JSON.md).")
     var json = false
 
-    @Flag(help: "Include the earlier versions kept by `vault open --replace`, oldest first.")
+    @Flag(help: "Include the earlier versions kept by `vault open --replace`, oldest first, numbered as --entry-version takes them.")
     var history = false
 
+    @OptionGroup var version: EntryVersionOption
+
     @OptionGroup var keystore: KeystoreOptions
+
+    func validate() throws {
+        if history && version.entryVersion != nil {
+            throw ValidationError("give --history (every version) or --entry-version N (one), not both")
+        }
+    }
 
     mutating func execute(_ context: Context) async throws {
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let label = self.label
-        let versions = try await KeystoreAccess.run("cannot show \(Escape.quoted(label))") { try await store.history(label) }
-        let shown = history ? versions : [versions[versions.count - 1]]
+        let versions = try await KeystoreAccess.run("cannot show \(Escape.quoted(label))", label: label, in: store) { try await store.history(label) }
+        // (number, entry): numbered as --entry-version takes them, 1 the oldest.
+        let numbered = Array(zip(1..., versions))
+        var shown = history ? numbered : [numbered[numbered.count - 1]]
+        if let n = version.entryVersion { shown = [(n, try EntryVersionOption.pick(n, of: versions, label: label))] }
         if json {
-            let items = shown.map(EntryJSON.detail)
+            let items = shown.map { EntryJSON.detail($0.1, version: $0.0) }
             Console.out((history ? JSONOut.array(items) : items[0]).text)
             return
         }
-        for (i, e) in shown.enumerated() {
-            if history { Console.outLine("version \(i + 1) of \(shown.count)\(i == shown.count - 1 ? " (current)" : "")") }
+        for (i, (n, e)) in shown.enumerated() {
+            let of = "\(n) of \(versions.count)\(n == versions.count ? " (current)" : "")"
+            if history { Console.outLine("entry version \(of)") }
             var rows: [[String]] = [["label", e.label], ["type", e.type]]
+            if !history { rows.append(["entry version", of]) }
             for f in e.fields {
                 rows.append([f.name, EntryJSON.isPublic(f.name, in: e) ? EntryJSON.text(f.value) : "******** (hidden; vault get)"])
             }
@@ -112,14 +126,16 @@ enum EntryJSON {
         return .object(members)
     }
 
-    static func detail(_ e: KeystoreEntry) -> JSONOut {
+    /// - Parameter version: the entry version, 1 the oldest (`--entry-version`).
+    static func detail(_ e: KeystoreEntry, version: Int) -> JSONOut {
         let fields: [JSONOut] = e.fields.map { f in
             guard isPublic(f.name, in: e) else { return .object([("name", .string(f.name)), ("secret", .bool(true))]) }
             // The division is a JSON number, as in the payload and in `export`.
             let value: JSONOut = f.name == "division" ? Int(text(f.value)).map { .int($0) } ?? .string(text(f.value)) : .string(text(f.value))
             return .object([("name", .string(f.name)), ("secret", .bool(false)), ("value", value)])
         }
-        var members: [(String, JSONOut)] = [("label", .string(e.label)), ("type", .string(e.type)), ("fields", .array(fields))]
+        var members: [(String, JSONOut)] = [("label", .string(e.label)), ("type", .string(e.type)), ("entry_version", .int(version)),
+                                            ("fields", .array(fields))]
         members += [("created", .string(e.created)), ("expires", .string(e.expires)), ("opened", .string(e.opened))]
         members += optional([("from", e.from), ("note", e.note), ("request", e.request)])
         members.append(("blob_id", .string(e.blobID)))

@@ -19,13 +19,16 @@ struct Get: VaultCommand {
 
     @Argument(help: ArgumentHelp("The entry's label.", valueName: "label")) var label: String
     @Argument(help: ArgumentHelp("The field to print.", valueName: "field")) var field: String
+    @OptionGroup var version: EntryVersionOption
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
-        let entry = try await Entries.load(label, keystore, context)
+        let entry = try await Entries.load(label, version: version.entryVersion, keystore, context)
         guard let value = entry.field(field) else {
+            let names = entry.fields.map(\.name)
             throw CLIFailure.failed("entry \(Escape.quoted(entry.label)) has no field \(Escape.quoted(field))",
-                                    hints: ["its fields: " + entry.fields.map { Escape.forTerminal($0.name) }.joined(separator: ", ")])
+                                    hints: (Usage.nearest(field, in: names).map { ["did you mean \(Escape.quoted($0))?"] } ?? [])
+                                        + ["its fields: " + names.map(Escape.forTerminal).joined(separator: ", ")])
         }
         let out = try SecretOutput(capacity: value.count + 1)
         out.raw(value)
@@ -50,9 +53,9 @@ struct Export: VaultCommand {
         nothing is printed.
 
         Examples:
-          vault export "Acme BV" > /run/secrets/acme.json
+          (umask 077; vault export "Acme BV" > /run/secrets/acme.json)
           eval "$(vault export --format env "Acme BV")"      # VAULT_CLIENT_ID='…' …
-          vault export --format env --prefix ACME_ "Acme BV" > /run/secrets/acme.env
+          (umask 077; vault export --format env --prefix ACME_ "Acme BV" > /run/secrets/acme.env)
         """
     )
     static let holdsSecrets = true
@@ -61,6 +64,7 @@ struct Export: VaultCommand {
     @Option(help: ArgumentHelp("json or env.", valueName: "format")) var format: Format = .json
     @Option(help: ArgumentHelp("env: the start of every variable name, [A-Z][A-Z0-9_]*_ (default VAULT_).", valueName: "text"))
     var prefix: String?
+    @OptionGroup var version: EntryVersionOption
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
@@ -71,7 +75,7 @@ struct Export: VaultCommand {
             }
             try EnvNames.checkPrefix(prefix)
         }
-        let entry = try await Entries.load(label, keystore, context)
+        let entry = try await Entries.load(label, version: version.entryVersion, keystore, context)
         let names = try envNames(entry)
         let out = try SecretOutput(capacity: SecretOutput.capacity(entry.fields.map(\.value), extra: 16 + entry.fields.map { $0.name.utf8.count * 2 + 8 }.reduce(0, +) + names.map(\.utf8.count).reduce(0, +)))
         switch format {
@@ -128,7 +132,7 @@ struct Remove: VaultCommand {
     mutating func execute(_ context: Context) async throws {
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let label = self.label
-        try await KeystoreAccess.run("cannot remove \(Escape.quoted(label))") { try await store.remove(label) }
+        try await KeystoreAccess.run("cannot remove \(Escape.quoted(label))", label: label, in: store) { try await store.remove(label) }
         Console.hint("removed \(Escape.quoted(label)); a blob that was stored under it stays refused as a replay")
     }
 }
@@ -156,6 +160,9 @@ struct Passwd: VaultCommand {
     @Option(help: ArgumentHelp("Argon2id limits for the new passphrase: interactive, moderate or sensitive (default moderate).", valueName: "profile"))
     var kdf: KDFProfile = .moderate
 
+    @Flag(name: .customLong("allow-weak-passphrase"), help: "Accept a new passphrase that is easy to guess (refused by default, saying why).")
+    var allowWeakPassphrase = false
+
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
@@ -163,13 +170,13 @@ struct Passwd: VaultCommand {
         // a bad file is reported before the old passphrase costs a KDF run.
         var passphrase: SecretBytes?
         if let file = newPassphraseFile {
-            passphrase = try KeystoreAccess.passphrase(fromFile: file, option: "--new-passphrase-file")
+            passphrase = try KeystoreAccess.newPassphrase(file: file, option: "--new-passphrase-file", allowWeak: allowWeakPassphrase, context)
         } else {
             _ = try context.requireTerminal(for: "the new passphrase", option: "--new-passphrase-file FILE")
         }
         let keyFile = context.value(option: keystore.keyFile, variable: "VAULT_KEY_FILE")
         let (store, path) = try await KeystoreAccess.open(keystore, context)
-        let new = try passphrase ?? KeystoreAccess.newPassphrase(file: nil, option: "--new-passphrase-file", context)
+        let new = try passphrase ?? KeystoreAccess.newPassphrase(file: nil, option: "--new-passphrase-file", allowWeak: allowWeakPassphrase, context)
         let profile = kdf
         try await KeystoreAccess.run("cannot change the passphrase of \(Escape.quoted(path))") {
             try await store.changeProtection(to: .passphrase(new, profile: profile))
@@ -184,8 +191,14 @@ struct Passwd: VaultCommand {
 
 /// Reading one entry for `get` and `export`.
 enum Entries {
-    static func load(_ label: String, _ options: KeystoreOptions, _ context: Context) async throws -> KeystoreEntry {
+    /// The current version of `label`, or its entry version `version` (1 = oldest, as
+    /// `vault show --history` numbers them).
+    static func load(_ label: String, version: Int? = nil, _ options: KeystoreOptions, _ context: Context) async throws -> KeystoreEntry {
         let (store, _) = try await KeystoreAccess.open(options, context)
-        return try await KeystoreAccess.run("cannot read \(Escape.quoted(label))") { try await store.entry(label) }
+        guard let version else {
+            return try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) { try await store.entry(label) }
+        }
+        let versions = try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) { try await store.history(label) }
+        return try EntryVersionOption.pick(version, of: versions, label: label)
     }
 }

@@ -85,7 +85,8 @@ extension Messages {
         case EFBIG, ENOSPC, EDQUOT:
             return ["the disk is full or a file size limit was reached: free some space, then run the command again; "
                     + "what failed to be written was not kept"]
-        case EACCES, EPERM, EROFS where path.hasSuffix(".lock") || path.contains(".tmp-"):
+        // (Each pattern carries the condition: a `where` after a list applies to its last item only.)
+        case EACCES where besideKeystore(path), EPERM where besideKeystore(path), EROFS where besideKeystore(path):
             let dir = (path as NSString).deletingLastPathComponent
             return ["vault writes beside the keystore (its .lock file; a new copy to change the passphrase): "
                     + "the folder \(Escape.quoted(dir)) must be writable by this user; the keystore was not changed"]
@@ -93,6 +94,9 @@ extension Messages {
             return []
         }
     }
+
+    /// A file vault makes beside the keystore: its lock, or a temporary copy.
+    private static func besideKeystore(_ path: String) -> Bool { path.hasSuffix(".lock") || path.contains(".tmp-") }
 
     static func receive(_ e: ReceiveError) -> Explanation {
         switch e {

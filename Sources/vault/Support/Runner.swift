@@ -32,7 +32,11 @@ enum Runner {
         }
         var command: ParsableCommand
         do {
+            try Usage.check(args)
             command = try Vault.parseAsRoot(args)
+        } catch let failure as CLIFailure {
+            Console.report(failure)
+            exit(failure.status.rawValue)
         } catch {
             exit(parseFailure(error, args))
         }
@@ -96,6 +100,34 @@ enum Runner {
         error is ValidationError || error is CleanExit || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
+    /// `vault remove Acme BV`: the command again with the label's words in quotes, for the
+    /// commands that take a label (get's last word is its field).
+    private static func quotedLabel(_ args: [String], command: String?) -> String? {
+        guard let command, ["show", "get", "export", "remove"].contains(command) else { return nil }
+        let takesValue: Set<String> = ["--keystore", "--key-file", "--passphrase-file", "--format", "--entry-version", "--prefix"]
+        var words: [String] = [], skip = false
+        for arg in args.dropFirst() {
+            if skip { skip = false; continue }
+            if arg.hasPrefix("-") { skip = takesValue.contains(arg); continue }
+            words.append(arg)
+        }
+        let field = command == "get" ? words.popLast() : nil
+        guard words.count > 1 else { return nil }
+        let label = "'" + Escape.forTerminal(words.joined(separator: " ")).replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return "vault \(command) \(label)" + (field.map { " " + InputFile.shellQuoted($0) } ?? "")
+    }
+
+    /// `-to` read as `-t -o`: the long option it was meant to be, if the command has it.
+    private static func singleDashLongOption(_ args: [String], command: String?) -> String? {
+        guard let type = Vault.commands.first(where: { $0._commandName == command }) else { return nil }
+        let usage = Vault.helpMessage(for: type)
+        for arg in args where arg.hasPrefix("-") && !arg.hasPrefix("--") && arg.count > 2 {
+            let long = "-" + arg.prefix { $0 != "=" }
+            if usage.contains(long + " ") || usage.contains(long + "\n") { return long }
+        }
+        return nil
+    }
+
     /// Help, version and completion scripts go to standard output with status 0; anything
     /// else is a usage mistake, status 2, with a pointer to the command's help.
     private static func parseFailure(_ error: any Error, _ args: [String]) -> Int32 {
@@ -108,10 +140,23 @@ enum Runner {
         if text.hasPrefix("Error: ") { text.removeFirst(7) }
         let first = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "invalid usage"
         var line = first.prefix(1).lowercased() + first.dropFirst()
+        // "unknown option '--clientid'. Did you mean '--client-id'?": the question is a hint.
+        var suggestion: String?
+        if let r = line.range(of: ". Did you mean ") {
+            suggestion = "did you mean " + line[r.upperBound...]
+            line = String(line[..<r.lowerBound])
+        }
         while line.hasSuffix(".") { line.removeLast() }
         // argument-parser quotes the argument it refuses, which may be anyone's text.
         Console.error(Escape.forTerminal(String(line)))
         let sub = args.first { name in Vault.commands.contains { $0._commandName == name } }
+        if let suggestion { Console.hint(suggestion) }
+        if suggestion == nil, line.hasPrefix("unknown option '-"), let dashed = singleDashLongOption(args, command: sub) {
+            Console.hint("long options take two dashes: did you mean '\(dashed)'?")
+        }
+        if line.contains("unexpected argument"), let quoted = quotedLabel(args, command: sub) {
+            Console.hint("a label with spaces is one argument, in quotes: \(quoted)")
+        }
         Console.hint("see 'vault \(sub.map { $0 + " " } ?? "")--help'")
         return ExitStatus.usage.rawValue
     }

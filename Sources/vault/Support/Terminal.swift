@@ -116,14 +116,21 @@ final class Terminal {
 
     /// Asks for a secret twice, echo off, until both entries agree and `check` accepts it.
     /// An empty first entry returns nil when `optional` (the field is skipped).
-    func askSecretTwice(_ prompt: String, optional: Bool = false,
-                        check: (SecretBytes) -> String?) throws -> SecretBytes? {
+    /// - Parameter unusual: for a value that is allowed but unexpected, a note saying why; the
+    ///   person is offered to type it again right away (Enter) or to keep it (`keep`).
+    func askSecretTwice(_ prompt: String, optional: Bool = false, check: (SecretBytes) -> String?,
+                        unusual: ((SecretBytes) -> String?)? = nil) throws -> SecretBytes? {
         while true {
             let first = try askSecret(prompt)
             if first.count == 0 && optional { return nil }
             if let rule = check(first) {
                 line("  That is not accepted: it \(rule). Please type it again.")
                 continue
+            }
+            if let note = unusual?(first) {
+                line("  \(note).")
+                let answer = try ask("  Press Enter to type it again, or type keep to use it as it is: ")
+                if answer.trimmingCharacters(in: .whitespaces).lowercased() != "keep" { continue }
             }
             let second = try askSecret("  Type it again, to check: ")
             guard first.constantTimeEquals(second) else {
