@@ -196,6 +196,9 @@ def not_utf8(pub, binary, workdir):
         child.expect_exact(b"not UTF-8 text")
         child.expect_exact(b"  Label: ")
         child.send("Acme BV\r")
+        # The review before sealing (issue 9, item 13) follows every guided seal.
+        child.expect_exact(b"Type yes to seal it, a line's number to change it, or no to stop: ")
+        child.send("yes\r")
         child.expect(pexpect.EOF)
     except (pexpect.TIMEOUT, pexpect.EOF):
         fail("not-utf8: the conversation went wrong", repr(b"".join(log.parts)))
