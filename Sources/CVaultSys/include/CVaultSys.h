@@ -21,4 +21,9 @@ void vault_sys_restore_tty(void);
 /// Turns off echo (ECHO|ECHOE|ECHOK|ECHONL) on fd with TCSAFLUSH. Returns 0 or -1.
 int vault_sys_echo_off(int fd);
 
+/// Asks for SIGKILL when the parent process dies (prctl PR_SET_PDEATHSIG), so a helper never
+/// outlives the vault process that started it. Returns 0, or -1 when the parent is already gone
+/// or the call failed (0 where not Linux).
+int vault_sys_die_with_parent(void);
+
 #endif

@@ -223,13 +223,17 @@ public final class ExactConnector {
     /// - Returns: the range of the `Content` text when it matches, else nil.
     /// - Throws: `ExactError.webhook` for a body that is not the webhook shape,
     ///   `.missingField` (no webhook secret), `.notExactOnline`, `KeystoreError`.
-    public func verifyWebhook(_ label: String, body: UnsafeRawBufferPointer) async throws -> Range<Int>? {
+    public func verifyWebhook(_ label: String, body: [UInt8]) async throws -> Range<Int>? {
         let shape: ExactWebhookBody
-        do { shape = try ExactWebhookBody.parse(body) } catch { throw ExactError.webhook(error) }
+        do { shape = try body.withUnsafeBytes { try ExactWebhookBody.parse($0) } } catch let e as ExactWebhookError {
+            throw ExactError.webhook(e)
+        }
         let entry = try await app(label).entry
         guard let secret = entry.field("webhook_secret") else { throw ExactError.missingField(label: entry.label, field: "webhook_secret") }
-        let content = UnsafeRawBufferPointer(rebasing: body[shape.content])
-        return try HMACSHA256.verify(shape.hashCode, message: content, key: secret) ? shape.content : nil
+        let matched = try body.withUnsafeBytes { b in
+            try HMACSHA256.verify(shape.hashCode, message: UnsafeRawBufferPointer(rebasing: b[shape.content]), key: secret)
+        }
+        return matched ? shape.content : nil
     }
 }
 

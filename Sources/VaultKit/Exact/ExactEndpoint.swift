@@ -37,6 +37,16 @@ public struct ExactEndpoint: Sendable, Equatable {
             + "&response_type=code&state=" + FormEncoding.encode(state)
     }
 
+    /// The host, port and path of a loopback `http://` redirect URI (`http://localhost:8765/cb`,
+    /// `http://127.0.0.1:8765/`, `http://[::1]:8765/cb`), for receiving the redirect on this
+    /// machine; nil for any other URI. The path is `/` when none is written.
+    public static func loopbackRedirect(_ uri: String) -> (host: String, port: Int, path: String)? {
+        guard uri.hasPrefix("http://"), let host = host(of: uri), isLoopback(host), let port = port(of: uri) else { return nil }
+        let rest = uri.dropFirst(7).drop { $0 != "/" && $0 != "?" && $0 != "#" }
+        let path = rest.prefix { $0 != "?" && $0 != "#" }
+        return (host, port, path.isEmpty ? "/" : String(path))
+    }
+
     /// The host of an `http://` or `https://` URL (brackets kept for IPv6), or nil.
     static func host(of url: String) -> String? {
         guard let scheme = url.range(of: "://") else { return nil }
