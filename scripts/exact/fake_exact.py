@@ -25,12 +25,13 @@ Test controls (same server):
   GET  /_stats    JSON: counts, every refresh (time, presented token's index, previous access
        token's expiry), every access token's expiry, burnt refresh tokens.
 
-Usage: fake_exact.py [--port 0] [--expires-in 600] [--client-id GUID] [--client-secret S]
+Usage: fake_exact.py [--port 0] [--expires-in 600] [--latency S] [--client-id GUID] [--client-secret S]
 Prints "listening PORT" on its first line. Python 3 standard library only; stops on SIGTERM,
 or by itself after --lifetime seconds (default 3600).
 """
 import argparse
 import json
+import os
 import secrets
 import signal
 import socket
@@ -171,6 +172,9 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(3600)
             return
         status, body = result
+        if self.server.latency:
+            # Exact's work is done; the answer is on its way (the window a killed client loses).
+            time.sleep(self.server.latency)
         if status != 200 or failure == "none":
             return self.answer(status, body)
         if failure == "malformed":
@@ -234,12 +238,17 @@ def main():
     p.add_argument("--client-id", default="1c07724e-cc1b-9ff3-2f42-4a50582c18c9")
     p.add_argument("--client-secret", default="EKKQh8KqRptS")
     p.add_argument("--lifetime", type=float, default=3600)
+    p.add_argument("--latency", type=float, default=0, help="seconds between granting and answering")
     a = p.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     server.daemon_threads = True
     server.state = State(a.client_id, a.client_secret, a.expires_in)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    threading.Timer(a.lifetime, lambda: server.shutdown()).start()
+    server.latency = a.latency
+    # Hung answers ("hang") sleep in daemon threads: the process ends at once on SIGTERM.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    timer = threading.Timer(a.lifetime, lambda: os._exit(0))
+    timer.daemon = True
+    timer.start()
     print(f"listening {server.server_address[1]}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
