@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(name: "keystore-bench", dependencies: ["VaultKit"]),
         .testTarget(
             name: "VaultKitTests",
-            dependencies: ["VaultKit"],
+            dependencies: ["VaultKit", "VaultExactHTTP", "keystore-stress"],
             exclude: ["Vectors", "Interop"]
         ),
         // Runs the built `vault` binary as a user would; depends on it so it is built first.

@@ -138,6 +138,7 @@ final class ExactCLITests: ExactTestCase {
         try waitForExpiry()
         // An Exact that knows another client secret refuses the client, not the refresh token.
         let other = try FakeExact(clientSecret: "another-secret")
+        others.append(other)
         let r = try CLI.run(["token", "Acme BV", "--min-valid", "0", "--exact-base-url", other.base, "--keystore", ks, "--key-file", keyFile], in: dir)
         assertFails(r, 1, "HTTP 401: invalid_client", "open their new blob with vault open --replace")
         XCTAssertEqual(try fake.counts()["token_requests"], 1)

@@ -27,10 +27,14 @@ final class FakeExact {
         port = p
     }
 
-    deinit {
-        process.terminate()
+    /// Ends the fake (SIGKILL: Process.terminate() was seen not to end it from a test).
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
+
+    deinit { stop() }
 
     /// Runs a few lines of Python against the fake (its control and stats endpoints, its consent page).
     func python(_ code: String) throws -> String {
@@ -75,7 +79,14 @@ class ExactTestCase: IntegratorTestCase {
     var fake: FakeExact!
     let redirect = "https://connector.example/exact/callback"
 
-    override var secrets: [String] { super.secrets }
+    /// XCTest keeps test case objects until the run ends: the fakes are stopped here.
+    var others: [FakeExact] = []
+
+    override func tearDownWithError() throws {
+        fake?.stop()
+        others.forEach { $0.stop() }
+        try super.tearDownWithError()
+    }
 
     /// The keystore, the entry "Acme BV" (client secret, webhook secret, redirect URI) and a fake.
     func setUpExact(expiresIn: Int = 600, redirectURI: String? = nil, latency: Double = 0) throws {
