@@ -35,7 +35,7 @@ final class ExactHTTPTests: XCTestCase {
         XCTAssertTrue(done.stateChecked)
         // One-second tokens: wait for the stored one to expire, then the next call refreshes.
         while ExactConnector.remaining(try await store.tokenStatus("Acme BV").state!) >= 0 { try await Task.sleep(nanoseconds: 100_000_000) }
-        let token = try await connector.accessToken("Acme BV", minValid: 0); print("T2", Date())
+        let token = try await connector.accessToken("Acme BV", minValid: 0)
         XCTAssertTrue(token.refreshed)
         XCTAssertTrue(string(token.token)!.hasPrefix("AT2."))
         // A closed port: nothing was sent.
