@@ -21,7 +21,7 @@ is talking to the fake, i.e. inside the window):
     of lost tokens is at most the number of kills. After each report the script connects the
     entry again (as an operator would) and goes on.
 
-Usage: token_storm.py [--short] [--kill] [--procs 8] [--calls 200] [--expires-in 5] [--min-valid 1]
+Usage: token_storm.py [--short] [--kill] [--procs 8] [--calls 200] [--expires-in 2] [--min-valid 1] [--seed N]
 Prints the figures and "N passed, M failed"; exits 1 on any failure. Python 3 standard library.
 """
 import argparse
@@ -233,7 +233,7 @@ def main():
     ap.add_argument("--kill", action="store_true", help="SIGKILL processes among them")
     ap.add_argument("--procs", type=int, default=8)
     ap.add_argument("--calls", type=int, default=200)
-    ap.add_argument("--expires-in", type=int, default=3)
+    ap.add_argument("--expires-in", type=int, default=2)
     ap.add_argument("--min-valid", type=int, default=1)
     ap.add_argument("--timeout", type=int, default=2)
     ap.add_argument("--max-kills", type=int, default=60)
@@ -312,6 +312,12 @@ def verify(a, storm, stats, seconds, check):
     check("every printed token valid for --min-valid from the call's start", not short, short[:1] and f"{len(short)} too short")
     unneeded = [r for r in stats["refreshes"] if r["previous_access_expiry"] is not None
                 and r["t"] < r["previous_access_expiry"] - a.min_valid - 1.5]
+    # When each refresh was made, relative to the moment the previous access token had just
+    # --min-valid seconds left (negative: before it; vault counts whole seconds).
+    offsets = [r["t"] - (r["previous_access_expiry"] - a.min_valid) for r in stats["refreshes"] if r["previous_access_expiry"] is not None]
+    if offsets:
+        print(f"refreshes {len(stats['refreshes'])}, each made {min(offsets):+.2f} s to {max(offsets):+.2f} s from the moment the "
+              f"previous access token had --min-valid {a.min_valid} s left")
     check("no refresh while the stored access token was still valid long enough (refreshes are the minimum)", not unneeded,
           unneeded[:1] and f"{len(unneeded)} early, first {unneeded[0]}")
     if not a.kill:
