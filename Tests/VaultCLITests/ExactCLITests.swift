@@ -180,6 +180,16 @@ final class ExactCLITests: ExactTestCase {
         XCTAssertEqual(try exact("token", "Acme BV", "--min-valid", "4000").status, 2)
     }
 
+    func testHelpOfTheExactCommandsHasAnExampleAndHidesTheTestOverride() throws {
+        for command in [["connect"], ["token"], ["status"], ["webhook", "verify"]] {
+            let r = try CLI.run(command + ["--help"], in: dir)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("Example"), "no example in help of \(command)")
+            XCTAssertFalse(r.stdout.contains("exact-base-url"), "the test override is in --help of \(command)")
+        }
+        XCTAssertTrue(try CLI.run(["--help"], in: dir).stdout.contains("webhook"))
+    }
+
     func testTheHelperIsNotForHands() throws {
         let helper = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent("vault-http").path
         let p = Process()
