@@ -71,6 +71,16 @@ final class ExactCLITests: ExactTestCase {
         XCTAssertEqual(try token().status, 0)
     }
 
+    func testConnectAtATerminalReadsThePasteWithEchoOff() throws {
+        guard let python = InteractiveTests.python else { throw XCTSkip("python3 with pexpect is not available") }
+        try setUpExact()
+        var output = ""
+        let script = CLI.packageRoot.appendingPathComponent("Tests/VaultCLITests/Scripts/connect_terminal.py").path
+        let status = InteractiveTests.shell([python, script, CLI.binary, dir.path, ks, keyFile, fake.base], output: &output)
+        XCTAssertEqual(status, 0, output)
+        XCTAssertEqual(try token().status, 0)
+    }
+
     func testAForeignStateOrACodeTwiceIsRefused() throws {
         try setUpExact()
         let first = try exact("connect", "Acme BV")
