@@ -229,7 +229,7 @@ def helper_running(pid):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--short", action="store_true", help="4 processes x 40 calls (CI)")
+    ap.add_argument("--short", action="store_true", help="4 processes x 100 calls (CI)")
     ap.add_argument("--kill", action="store_true", help="SIGKILL processes among them")
     ap.add_argument("--procs", type=int, default=8)
     ap.add_argument("--calls", type=int, default=200)
@@ -241,7 +241,7 @@ def main():
     ap.add_argument("--seed", type=int, default=int(time.time()))
     a = ap.parse_args()
     if a.short:
-        a.procs, a.calls, a.max_kills, a.expires_in = 4, 40, 12, 2
+        a.procs, a.calls, a.max_kills, a.expires_in = 4, 100, 12, 2
     if not os.path.exists(binary()):
         sys.exit(f"{binary()} is not built: run `swift build` first, or set VAULT_BINARY")
     passed, failed = [], []
