@@ -20,7 +20,7 @@ struct WebhookVerify: VaultCommand {
         exactly as sent (vault never re-encodes it), in hex of either case; it is compared in \
         constant time. Exit status: 0 it matches, 1 it does not (or the entry has no webhook \
         secret), 2 the body is not the webhook shape. --print-content writes the Content text \
-        to standard output, only when it matches.
+        and one LF to standard output, only when it matches.
 
         Examples:
           vault webhook verify "Acme BV" body.json
