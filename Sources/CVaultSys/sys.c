@@ -244,3 +244,14 @@ void vault_sys_restore_tty(void) {
     put_back();
     unblock(&old);
 }
+
+int vault_sys_die_with_parent(void) {
+#ifdef __linux__
+    pid_t parent = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return -1;
+    // The parent may have died before the call: then it will never deliver the signal.
+    return getppid() == parent ? 0 : -1;
+#else
+    return 0;
+#endif
+}

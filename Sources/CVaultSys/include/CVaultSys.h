@@ -39,4 +39,9 @@ long vault_sys_read_tty(int fd, void *buffer, unsigned long count);
 /// the terminal alone.
 void vault_sys_restore_tty(void);
 
+/// Asks for SIGKILL when the parent process dies (prctl PR_SET_PDEATHSIG), so a helper never
+/// outlives the vault process that started it. Returns 0, or -1 when the parent is already gone
+/// or the call failed (0 where not Linux).
+int vault_sys_die_with_parent(void);
+
 #endif

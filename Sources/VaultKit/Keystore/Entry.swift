@@ -138,38 +138,6 @@ public struct KeystoreEntrySummary: Sendable, Equatable {
     }
 }
 
-/// An entry's OAuth token state, replaced under a lease (`Keystore.withTokenLease`).
-public struct TokenState {
-    /// The refresh token (Exact Online issues a new one with every refresh; the old one is burnt).
-    public var refreshToken: SecretBytes
-    /// The access token.
-    public var accessToken: SecretBytes
-    /// When the access token expires (RFC 3339 UTC).
-    public var accessTokenExpires: String
-
-    /// A token state.
-    public init(refreshToken: SecretBytes, accessToken: SecretBytes, accessTokenExpires: String) {
-        self.refreshToken = refreshToken
-        self.accessToken = accessToken
-        self.accessTokenExpires = accessTokenExpires
-    }
-
-    func encoded(label: String) throws(KeystoreError) -> SecretBytes {
-        var w = RecordWriter()
-        w.add(.label, label)
-        w.add(.refreshToken, secret: refreshToken)
-        w.add(.accessToken, secret: accessToken)
-        w.add(.accessExpires, accessTokenExpires)
-        return try w.encoded()
-    }
-
-    init(decoding plaintext: SecretBytes) throws(KeystoreError) {
-        let r = try RecordReader(plaintext)
-        self.init(refreshToken: try r.requiredSecret(.refreshToken), accessToken: try r.requiredSecret(.accessToken),
-                  accessTokenExpires: try r.requiredText(.accessExpires))
-    }
-}
-
 /// Label comparison: Unicode NFC, case-sensitive (CLI.md).
 enum Label {
     static func normalized(_ label: String) -> String { label.precomposedStringWithCanonicalMapping }

@@ -4,6 +4,103 @@ import Glibc
 import Darwin
 #endif
 
+/// An entry's OAuth token state, replaced under a lease (`Keystore.withTokenLease`,
+/// `Keystore.refreshTokenState`).
+public struct TokenState {
+    /// The refresh token (Exact Online issues a new one with every refresh; the old one is burnt).
+    public var refreshToken: SecretBytes
+    /// The access token.
+    public var accessToken: SecretBytes
+    /// When the access token expires (RFC 3339 UTC).
+    public var accessTokenExpires: String
+    /// When the access token was obtained (connect or refresh), RFC 3339 UTC; nil in states
+    /// written before this field existed (tag 0x23).
+    public var refreshedAt: String?
+    /// When the current refresh token was issued, RFC 3339 UTC: Exact refuses one unused for
+    /// 30 days (tag 0x24).
+    public var refreshTokenIssuedAt: String?
+
+    /// A token state.
+    public init(refreshToken: SecretBytes, accessToken: SecretBytes, accessTokenExpires: String,
+                refreshedAt: String? = nil, refreshTokenIssuedAt: String? = nil) {
+        self.refreshToken = refreshToken
+        self.accessToken = accessToken
+        self.accessTokenExpires = accessTokenExpires
+        self.refreshedAt = refreshedAt
+        self.refreshTokenIssuedAt = refreshTokenIssuedAt
+    }
+
+    func encoded(label: String) throws(KeystoreError) -> SecretBytes {
+        var w = RecordWriter()
+        w.add(.label, label)
+        w.add(.refreshToken, secret: refreshToken)
+        w.add(.accessToken, secret: accessToken)
+        w.add(.accessExpires, accessTokenExpires)
+        w.addIfPresent(.refreshedAt, refreshedAt)
+        w.addIfPresent(.refreshIssuedAt, refreshTokenIssuedAt)
+        return try w.encoded()
+    }
+
+    init(decoding plaintext: SecretBytes) throws(KeystoreError) {
+        let r = try RecordReader(plaintext)
+        self.init(refreshToken: try r.requiredSecret(.refreshToken), accessToken: try r.requiredSecret(.accessToken),
+                  accessTokenExpires: try r.requiredText(.accessExpires), refreshedAt: try r.optionalText(.refreshedAt),
+                  refreshTokenIssuedAt: try r.optionalText(.refreshIssuedAt))
+    }
+}
+
+/// What the entry's latest lease record says about its refresh token (lease field 0x2a). It
+/// outlives the lease: a holder that dies leaves `inFlight`, which the next holder reads.
+public enum TokenRefreshPhase: Equatable, Sendable {
+    /// Nothing pending: the stored refresh token is the latest one vault knows of.
+    case clean
+    /// A refresh was sent to Exact at `since` (seconds since the epoch) by the lease's holder.
+    /// Found under an expired lease, it means the holder died before storing the answer: Exact
+    /// may have replaced the stored refresh token.
+    case inFlight(since: Double)
+    /// A refresh sent at `since` ended without a usable answer (timeout, dropped connection,
+    /// malformed or server-error answer): Exact may have replaced the stored refresh token.
+    case uncertain(since: Double)
+    /// Exact refused the stored refresh token at `at`: it is dead until the entry is connected again.
+    case refused(at: Double)
+
+    var code: UInt8 {
+        switch self {
+        case .clean: 0
+        case .inFlight: 1
+        case .uncertain: 2
+        case .refused: 3
+        }
+    }
+
+    var time: Double {
+        switch self {
+        case .clean: 0
+        case .inFlight(let t), .uncertain(let t), .refused(let t): t
+        }
+    }
+
+    /// Phase byte ‖ time in milliseconds since the epoch (8 bytes, big-endian).
+    var encoded: [UInt8] { [code] + be64(UInt64(max(0, time * 1000))) }
+
+    init(code: UInt8, time: Double) throws(KeystoreError) {
+        switch code {
+        case 0: self = .clean
+        case 1: self = .inFlight(since: time)
+        case 2: self = .uncertain(since: time)
+        case 3: self = .refused(at: time)
+        default: throw .damaged(detail: "lease record has an unknown phase")
+        }
+    }
+}
+
+/// A lease record, decoded.
+struct LeaseInfo {
+    let holder: [UInt8]
+    let expires: Double
+    let phase: TokenRefreshPhase
+}
+
 extension Keystore {
     /// Reads and replaces the OAuth token state of the entry `label` while holding its lease, so
     /// that exactly one process refreshes at a time (docs/KEYSTORE.md, "Token leases").
@@ -11,6 +108,8 @@ extension Keystore {
     /// The lease is a durable record (holder, expiry), taken under the keystore lock; `body` runs
     /// without the keystore lock held (it talks to Exact Online). Other callers wait for the lease
     /// to be released or to expire, so a crashed holder blocks them for `leaseDuration` at most.
+    /// The refresh phase the previous holder left is kept; storing a new state clears it.
+    /// `refreshTokenState` is the form that also records a refresh in flight.
     ///
     /// - Parameters:
     ///   - leaseDuration: seconds the lease lasts; `body` must finish within it.
@@ -26,64 +125,70 @@ extension Keystore {
         let key = try labelKey(label)
         let holder = Random.bytes(16)
         let deadline = FileIO.now() + waitAtMost
-        var tokenIndex: Int?
+        var taken: (token: Int?, phase: TokenRefreshPhase)?
         while true {
-            let acquired = try await write { (s) throws(KeystoreError) -> Bool in
+            taken = try await write { (s) throws(KeystoreError) -> (token: Int?, phase: TokenRefreshPhase)? in
                 guard let state = index.labels[LookupKey(key)], !state.versions.isEmpty else { throw .noSuchEntry(label: label) }
                 let now = FileIO.now()
-                if let l = state.lease {
-                    let lease = try leaseInfo(l)
-                    if lease.holder != holder && lease.expires > now { return false }
-                }
-                try commit([(.tokenLease, key, try leaseRecord(label, holder, expires: now + leaseDuration))], in: s)
-                tokenIndex = state.token
-                return true
+                let lease = try state.lease.map { (l) throws(KeystoreError) in try leaseInfo(l) }
+                if let lease, lease.holder != holder && lease.expires > now { return nil }
+                let phase = lease?.phase ?? .clean
+                try commit([(.tokenLease, key, try leaseRecord(label, holder, expires: now + leaseDuration, phase: phase))], in: s)
+                return (state.token, phase)
             }
-            if acquired { break }
+            if taken != nil { break }
             guard FileIO.now() < deadline else { throw KeystoreError.leaseTimeout(label: label) }
             try await Task.sleep(nanoseconds: UInt64.random(in: 10_000_000...40_000_000))
         }
-        let current = try tokenIndex.map { (i) throws(KeystoreError) in try TokenState(decoding: try open(i)) }
+        let phase = taken!.phase
+        let current = try taken!.token.map { (i) throws(KeystoreError) in try TokenState(decoding: try open(i)) }
         let replacement: TokenState?
         do {
             replacement = try await body(current)
         } catch {
-            try? await finishLease(label, key: key, holder: holder, storing: nil)
+            try? await finishLease(label, key: key, holder: holder, storing: nil, phase: phase)
             throw error
         }
-        try await finishLease(label, key: key, holder: holder, storing: replacement)
+        try await finishLease(label, key: key, holder: holder, storing: replacement, phase: replacement == nil ? phase : .clean)
         return replacement ?? current
     }
 
-    /// Stores `state` (if any) and releases the lease in one transaction, if the lease is still
-    /// ours — even expired, as long as nobody took it since.
-    private func finishLease(_ label: String, key: [UInt8], holder: [UInt8], storing state: TokenState?) async throws(KeystoreError) {
+    /// Stores `state` (if any) and releases the lease with `phase` in one transaction, if the
+    /// lease is still ours — even expired, as long as nobody took it since.
+    func finishLease(_ label: String, key: [UInt8], holder: [UInt8], storing state: TokenState?,
+                     phase: TokenRefreshPhase) async throws(KeystoreError) {
         try await write { (s) throws(KeystoreError) in
             guard let l = index.labels[LookupKey(key)]?.lease, try leaseInfo(l).holder == holder else { throw .leaseLost(label: label) }
             var items: [(RecordType, [UInt8], SecretBytes)] = []
             if let state { items.append((.tokenState, key, try state.encoded(label: Label.normalized(label)))) }
             // A release is a lease that expired at the epoch.
-            items.append((.tokenLease, key, try leaseRecord(label, holder, expires: 0)))
+            items.append((.tokenLease, key, try leaseRecord(label, holder, expires: 0, phase: phase)))
             try commit(items, in: s)
             try compactIfWorthwhile(s)
         }
     }
 
-    private func leaseRecord(_ label: String, _ holder: [UInt8], expires: Double) throws(KeystoreError) -> SecretBytes {
+    func leaseRecord(_ label: String, _ holder: [UInt8], expires: Double, phase: TokenRefreshPhase) throws(KeystoreError) -> SecretBytes {
         var w = RecordWriter()
         w.add(.label, Label.normalized(label))
         w.add(.holder, bytes: holder)
         w.add(.leaseExpires, bytes: be64(UInt64(max(0, expires * 1000))))
+        // Written only when there is something to say, so a clean lease reads as before.
+        if phase != .clean { w.add(.leasePhase, bytes: phase.encoded) }
         return try w.encoded()
     }
 
-    private func leaseInfo(_ i: Int) throws(KeystoreError) -> (holder: [UInt8], expires: Double) {
+    func leaseInfo(_ i: Int) throws(KeystoreError) -> LeaseInfo {
         let r = try RecordReader(try open(i))
         guard let h = r.all(.holder).first, let e = r.all(.leaseExpires).first, e.length == 8 else {
             throw .damaged(detail: "lease record lacks holder or expiry")
         }
-        return r.plaintext.withUnsafeBytes { b in
-            (Array(b[h.offset..<(h.offset + h.length)]), Double(readBE64(b, e.offset)) / 1000)
+        let p = r.all(.leasePhase).first
+        guard p == nil || p!.length == 9 else { throw .damaged(detail: "lease record has a malformed phase") }
+        let (holder, expires, code, since) = r.plaintext.withUnsafeBytes { b in
+            (Array(b[h.offset..<(h.offset + h.length)]), Double(readBE64(b, e.offset)) / 1000,
+             p.map { b[$0.offset] } ?? 0, p.map { Double(readBE64(b, $0.offset + 1)) / 1000 } ?? 0)
         }
+        return LeaseInfo(holder: holder, expires: expires, phase: try TokenRefreshPhase(code: code, time: since))
     }
 }

@@ -106,8 +106,8 @@ enum RecordTag: UInt8, CustomStringConvertible {
     case from = 0x05, note = 0x06, blobID = 0x07, request = 0x08
     case created = 0x09, expires = 0x0a, opened = 0x0b
     case secretKey = 0x10, state = 0x11
-    case refreshToken = 0x20, accessToken = 0x21, accessExpires = 0x22
-    case holder = 0x28, leaseExpires = 0x29
+    case refreshToken = 0x20, accessToken = 0x21, accessExpires = 0x22, refreshedAt = 0x23, refreshIssuedAt = 0x24
+    case holder = 0x28, leaseExpires = 0x29, leasePhase = 0x2a
     case name = 0x30, value = 0x31
     case stored = 0x38
 

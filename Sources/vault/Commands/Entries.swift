@@ -24,17 +24,19 @@ struct List: VaultCommand {
     mutating func execute(_ context: Context) async throws {
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let entries = try await KeystoreAccess.run("cannot list the keystore") { try await store.list() }
+        let tokens = try await KeystoreAccess.run("cannot list the keystore") { try await store.tokenStatuses() }
+        let connection = { (e: KeystoreEntrySummary) in e.type == CredentialType.exactOnline.rawValue ? ConnectionJSON.state(tokens[e.label]) : nil }
         if json {
-            Console.out(JSONOut.array(entries.map(EntryJSON.summary)).text)
+            Console.out(JSONOut.array(entries.map { EntryJSON.summary($0, connection: connection($0)) }).text)
             return
         }
         guard !entries.isEmpty else {
             Console.hint("the keystore holds no entries yet; open a blob with `vault open FILE`")
             return
         }
-        let rows = [["LABEL", "TYPE", "CLIENT ID", "REGION", "OPENED", "EXPIRES", "FROM (unverified)"]] + entries.map { e in
+        let rows = [["LABEL", "TYPE", "CLIENT ID", "REGION", "EXACT", "OPENED", "EXPIRES", "FROM (unverified)"]] + entries.map { e in
             [e.label, e.type, e.publicFields["client_id"] ?? "-", e.publicFields["region"] ?? "-",
-             e.opened, e.expires, e.from ?? "-"]
+             connection(e) ?? "-", e.opened, e.expires, e.from ?? "-"]
         }
         Console.out(Table.render(rows))
     }
@@ -117,9 +119,9 @@ enum EntryJSON {
         pairs.compactMap { k, v in v.map { (k, .string($0)) } }
     }
 
-    static func summary(_ e: KeystoreEntrySummary) -> JSONOut {
+    static func summary(_ e: KeystoreEntrySummary, connection: String? = nil) -> JSONOut {
         var members: [(String, JSONOut)] = [("label", .string(e.label)), ("type", .string(e.type))]
-        members += optional([("client_id", e.publicFields["client_id"]), ("region", e.publicFields["region"])])
+        members += optional([("client_id", e.publicFields["client_id"]), ("region", e.publicFields["region"]), ("connection", connection)])
         members += [("created", .string(e.created)), ("expires", .string(e.expires)), ("opened", .string(e.opened))]
         members += optional([("from", e.from), ("note", e.note), ("request", e.request)])
         members += [("blob_id", .string(e.blobID)), ("versions", .int(e.versions)), ("fields", .array(e.fieldNames.map { .string($0) }))]

@@ -25,6 +25,8 @@ enum Messages {
         switch error {
         case let e as OpenError: open(e)
         case let e as KeystoreError: keystore(e)
+        case let e as ExactError: exact(e)
+        case let e as ExactTransportError: transport(e)
         case let e as ReceiveError: receive(e)
         case let e as PayloadError: payload(e)
         case let e as Bech32Error: bech32(e)
