@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(
             name: "VaultKitTests",
             dependencies: ["VaultKit", "VaultExactHTTP", "keystore-stress"],
-            exclude: ["Vectors", "Interop"]
+            exclude: ["Vectors", "Interop", "Fixtures"]
         ),
         // Runs the built `vault` binary as a user would; depends on it so it is built first.
         .testTarget(

@@ -38,6 +38,7 @@ struct Vault: ParsableCommand {
         Token.self,
         Status.self,
         Webhook.self,
+        Verify.self,
         Seal.self,
         FingerprintCommand.self,
         Inspect.self,

@@ -3,7 +3,8 @@ import Foundation
 /// One version of a stored entry: what a blob delivered, and when. Independent of the payload
 /// parser: the hand-off layer fills it from a checked payload.
 public struct KeystoreEntry {
-    /// The label, stored in Unicode NFC; compared after NFC, case-sensitively.
+    /// The label, stored in Unicode NFC; compared by `Label.comparisonKey` (NFKC, without
+    /// default-ignorable code points), case-sensitively.
     public var label: String
     /// `exact-online` or `generic`.
     public var type: String
@@ -136,11 +137,6 @@ public struct KeystoreEntrySummary: Sendable, Equatable {
         expires = try r.requiredText(.expires); opened = try r.requiredText(.opened)
         self.versions = versions
     }
-}
-
-/// Label comparison: Unicode NFC, case-sensitive (CLI.md).
-enum Label {
-    static func normalized(_ label: String) -> String { label.precomposedStringWithCanonicalMapping }
 }
 
 func isBlobID(_ s: String) -> Bool {

@@ -63,17 +63,20 @@ extension Keystore {
         var step = Step.wait
         while true {
             step = try await write { (s) throws(KeystoreError) -> Step in
-                guard let entry = index.labels[LookupKey(key)], !entry.versions.isEmpty else { throw .noSuchEntry(label: label) }
+                // The entry's current version and the lease are decrypted (authenticated)
+                // before they decide anything.
+                let t = try leaseTarget(key, label, s)
                 let now = FileIO.now()
-                let lease = try entry.lease.map { (l) throws(KeystoreError) in try leaseInfo(l) }
-                if let lease, lease.holder != holder && lease.expires > now { return .wait }
-                let phase = lease?.phase ?? .clean
-                let current = try entry.token.map { (i) throws(KeystoreError) in try TokenState(decoding: try open(i)) }
+                if let lease = t.lease, lease.holder != holder && lease.expires > now { return .wait }
+                let phase = t.lease?.phase ?? .clean
+                let current = try tokenState(t.records, s)
                 guard needsRefresh(current, phase) else { return .done(current) }
                 // Marked before the refresh token leaves this process: if we die from here on,
                 // the next holder knows Exact may have replaced it.
-                try commit([(.tokenLease, key, try leaseRecord(label, holder, expires: now + leaseDuration,
-                                                                 phase: .inFlight(since: now)))], in: s)
+                try commit([NewRecord(type: .tokenLease, key: key,
+                                      plaintext: try leaseRecord(t.stored, holder, expires: now + leaseDuration,
+                                                                 phase: .inFlight(since: now)))],
+                           dead: t.records.lease?.length ?? 0, in: s)
                 return .taken(current, phase, since: now)
             }
             if case .wait = step {
@@ -114,29 +117,33 @@ extension Keystore {
     /// - Throws: `KeystoreError.noSuchEntry`, `.damaged`, lock and I/O errors.
     public func tokenStatus(_ label: String) async throws(KeystoreError) -> TokenStatus {
         let key = try labelKey(label)
-        return try await read { () throws(KeystoreError) -> TokenStatus in
-            guard let entry = index.labels[LookupKey(key)], !entry.versions.isEmpty else { throw .noSuchEntry(label: label) }
-            return try status(entry)
+        return try await read { (s) throws(KeystoreError) -> TokenStatus in
+            let records = try labelState(key, s)
+            guard !records.versions.isEmpty else { throw .noSuchEntry(label: label) }
+            return try status(records, s)
         }
     }
 
-    /// The token status of every entry that has a token state or a lease, by label (NFC); an
-    /// entry missing here was never connected. Only those records are decrypted.
+    /// The token status of every entry that has a token state or a lease, by the label its
+    /// current version holds (as `list` gives it); an entry missing here was never connected.
+    /// Only those entries' current versions and their token records are decrypted.
     /// - Throws: `KeystoreError.damaged`, lock and I/O errors.
     public func tokenStatuses() async throws(KeystoreError) -> [String: TokenStatus] {
-        try await read { () throws(KeystoreError) -> [String: TokenStatus] in
+        try await read { (s) throws(KeystoreError) -> [String: TokenStatus] in
+            var set = LiveSet()
+            for r in try current().allRefs(s) { try set.add(r) }
             var out: [String: TokenStatus] = [:]
-            for entry in index.labels.values where !entry.versions.isEmpty && (entry.token != nil || entry.lease != nil) {
-                let i = (entry.token ?? entry.lease)!
-                out[try RecordReader(try open(i)).requiredText(.label)] = try status(entry)
+            for records in set.labels.values where records.token != nil || records.lease != nil {
+                guard let last = records.versions.last else { continue }
+                out[try KeystoreEntrySummary(decoding: try open(last, s), versions: records.versions.count).label] = try status(records, s)
             }
             return out
         }
     }
 
-    private func status(_ entry: RecordIndex.LabelState) throws(KeystoreError) -> TokenStatus {
-        let state = try entry.token.map { (i) throws(KeystoreError) in try TokenState(decoding: try open(i)) }
-        let lease = try entry.lease.map { (l) throws(KeystoreError) in try leaseInfo(l) }
+    private func status(_ records: LiveSet.LabelState, _ s: any KeystoreStorageSession) throws(KeystoreError) -> TokenStatus {
+        let state = try tokenState(records, s)
+        let lease = try records.lease.map { (l) throws(KeystoreError) in try leaseInfo(l, s) }
         let held = lease.flatMap { $0.expires > FileIO.now() ? $0.expires : nil }
         return TokenStatus(state: state, phase: lease?.phase ?? .clean, leaseHeldUntil: held)
     }

@@ -103,7 +103,7 @@ struct LeaseInfo {
 
 extension Keystore {
     /// Reads and replaces the OAuth token state of the entry `label` while holding its lease, so
-    /// that exactly one process refreshes at a time (docs/KEYSTORE.md, "Token leases").
+    /// that exactly one process refreshes at a time (docs/KEYSTORE.md §5).
     ///
     /// The lease is a durable record (holder, expiry), taken under the keystore lock; `body` runs
     /// without the keystore lock held (it talks to Exact Online). Other callers wait for the lease
@@ -125,23 +125,24 @@ extension Keystore {
         let key = try labelKey(label)
         let holder = Random.bytes(16)
         let deadline = FileIO.now() + waitAtMost
-        var taken: (token: Int?, phase: TokenRefreshPhase)?
+        var taken: (current: TokenState?, phase: TokenRefreshPhase)?
         while true {
-            taken = try await write { (s) throws(KeystoreError) -> (token: Int?, phase: TokenRefreshPhase)? in
-                guard let state = index.labels[LookupKey(key)], !state.versions.isEmpty else { throw .noSuchEntry(label: label) }
+            taken = try await write { (s) throws(KeystoreError) -> (current: TokenState?, phase: TokenRefreshPhase)? in
+                let t = try leaseTarget(key, label, s)
                 let now = FileIO.now()
-                let lease = try state.lease.map { (l) throws(KeystoreError) in try leaseInfo(l) }
-                if let lease, lease.holder != holder && lease.expires > now { return nil }
-                let phase = lease?.phase ?? .clean
-                try commit([(.tokenLease, key, try leaseRecord(label, holder, expires: now + leaseDuration, phase: phase))], in: s)
-                return (state.token, phase)
+                if let lease = t.lease, lease.holder != holder && lease.expires > now { return nil }
+                let phase = t.lease?.phase ?? .clean
+                let current = try tokenState(t.records, s)
+                try commit([NewRecord(type: .tokenLease, key: key,
+                                      plaintext: try leaseRecord(t.stored, holder, expires: now + leaseDuration, phase: phase))],
+                           dead: t.records.lease?.length ?? 0, in: s)
+                return (current, phase)
             }
             if taken != nil { break }
             guard FileIO.now() < deadline else { throw KeystoreError.leaseTimeout(label: label) }
             try await Task.sleep(nanoseconds: UInt64.random(in: 10_000_000...40_000_000))
         }
-        let phase = taken!.phase
-        let current = try taken!.token.map { (i) throws(KeystoreError) in try TokenState(decoding: try open(i)) }
+        let (current, phase) = taken!
         let replacement: TokenState?
         do {
             replacement = try await body(current)
@@ -153,24 +154,54 @@ extension Keystore {
         return replacement ?? current
     }
 
-    /// Stores `state` (if any) and releases the lease with `phase` in one transaction, if the
-    /// lease is still ours — even expired, as long as nobody took it since.
-    func finishLease(_ label: String, key: [UInt8], holder: [UInt8], storing state: TokenState?,
+    /// What a lease decision reads about the entry `label`, each record decrypted (so
+    /// authenticated) before anything is decided on it: the entry's current version (the label
+    /// as stored, which lease and token records carry) and the latest lease.
+    /// - Throws: `.noSuchEntry` when the entry has no version, `.damaged`.
+    func leaseTarget(_ key: LookupKey, _ label: String, _ s: any KeystoreStorageSession) throws(KeystoreError)
+        -> (records: LiveSet.LabelState, stored: String, lease: LeaseInfo?) {
+        let records = try labelState(key, s)
+        guard let last = records.versions.last else { throw .noSuchEntry(label: label) }
+        let stored = try KeystoreEntry(decoding: try open(last, s)).label
+        // A blinded-key collision never passes for this label.
+        guard Label.comparisonKey(stored) == Label.comparisonKey(label) else {
+            throw .damaged(detail: "record \(last.sequence) holds another label")
+        }
+        let lease = try records.lease.map { (l) throws(KeystoreError) in try leaseInfo(l, s) }
+        return (records, stored, lease)
+    }
+
+    /// The entry's token state, decrypted; nil before the first one is stored.
+    func tokenState(_ records: LiveSet.LabelState, _ s: any KeystoreStorageSession) throws(KeystoreError) -> TokenState? {
+        try records.token.map { (r) throws(KeystoreError) in try TokenState(decoding: try open(r, s)) }
+    }
+
+    /// Stores `state` (if any) and releases the lease with `phase` in one commit, if the lease
+    /// is still ours — even expired, as long as nobody took it since.
+    func finishLease(_ label: String, key: LookupKey, holder: [UInt8], storing state: TokenState?,
                      phase: TokenRefreshPhase) async throws(KeystoreError) {
         try await write { (s) throws(KeystoreError) in
-            guard let l = index.labels[LookupKey(key)]?.lease, try leaseInfo(l).holder == holder else { throw .leaseLost(label: label) }
-            var items: [(RecordType, [UInt8], SecretBytes)] = []
-            if let state { items.append((.tokenState, key, try state.encoded(label: Label.normalized(label)))) }
+            let current = try labelState(key, s)
+            // The lease record decides whether we may store: decrypted before it does.
+            guard let l = current.lease, try leaseInfo(l, s).holder == holder, let last = current.versions.last else {
+                throw .leaseLost(label: label)
+            }
+            let stored = try KeystoreEntry(decoding: try open(last, s)).label
+            var items: [NewRecord] = []
+            var dead = l.length
+            if let state {
+                items.append(NewRecord(type: .tokenState, key: key, plaintext: try state.encoded(label: stored)))
+                dead += current.token?.length ?? 0
+            }
             // A release is a lease that expired at the epoch.
-            items.append((.tokenLease, key, try leaseRecord(label, holder, expires: 0, phase: phase)))
-            try commit(items, in: s)
-            try compactIfWorthwhile(s)
+            items.append(NewRecord(type: .tokenLease, key: key, plaintext: try leaseRecord(stored, holder, expires: 0, phase: phase)))
+            try commit(items, dead: dead, in: s)
         }
     }
 
     func leaseRecord(_ label: String, _ holder: [UInt8], expires: Double, phase: TokenRefreshPhase) throws(KeystoreError) -> SecretBytes {
         var w = RecordWriter()
-        w.add(.label, Label.normalized(label))
+        w.add(.label, label)
         w.add(.holder, bytes: holder)
         w.add(.leaseExpires, bytes: be64(UInt64(max(0, expires * 1000))))
         // Written only when there is something to say, so a clean lease reads as before.
@@ -178,8 +209,9 @@ extension Keystore {
         return try w.encoded()
     }
 
-    func leaseInfo(_ i: Int) throws(KeystoreError) -> LeaseInfo {
-        let r = try RecordReader(try open(i))
+    /// Decrypts (authenticates) the lease record `ref` and reads holder, expiry and phase.
+    func leaseInfo(_ ref: FrameRef, _ s: any KeystoreStorageSession) throws(KeystoreError) -> LeaseInfo {
+        let r = try RecordReader(try open(ref, s))
         guard let h = r.all(.holder).first, let e = r.all(.leaseExpires).first, e.length == 8 else {
             throw .damaged(detail: "lease record lacks holder or expiry")
         }

@@ -137,15 +137,19 @@ struct Remove: VaultCommand {
     }
 }
 
-/// `vault passwd [--new-passphrase-file FILE]`: a new passphrase; the master key is rewrapped.
+/// `vault passwd [--new-passphrase-file FILE] [--kdf PROFILE]`: a new passphrase, and a new
+/// master key (issue 8 item 3): the old passphrase opens nothing stored from now on.
 struct Passwd: VaultCommand {
     static let configuration = CommandConfiguration(
         abstract: "Change the keystore's passphrase (or give a key-file keystore one instead of its key file).",
         discussion: """
         Unlocks with the current passphrase or key file, then sets the new passphrase, asked \
-        twice at a terminal or read from --new-passphrase-file. Only the wrapped master key \
-        changes; the entries are not re-encrypted. The new passphrase replaces the old way of \
-        unlocking: after it, a key file no longer unlocks the keystore.
+        twice at a terminal or read from --new-passphrase-file. The keystore is re-keyed: a new \
+        master key, every entry encrypted again, so the old passphrase (or key file) opens \
+        nothing stored from now on. A copy of the keystore made before still opens with the old \
+        one: delete old copies you no longer trust. The new passphrase replaces the way the \
+        keystore was unlocked: after it, a key file used to unlock it no longer does. The KDF \
+        profile stays as it was unless --kdf is given.
 
         Examples:
           vault passwd
@@ -157,8 +161,9 @@ struct Passwd: VaultCommand {
     @Option(name: .customLong("new-passphrase-file"), help: ArgumentHelp("Read the new passphrase from the first line of this file.", valueName: "file"))
     var newPassphraseFile: String?
 
-    @Option(help: ArgumentHelp("Argon2id limits for the new passphrase: interactive, moderate or sensitive (default moderate).", valueName: "profile"))
-    var kdf: KDFProfile = .moderate
+    @Option(help: ArgumentHelp("Argon2id limits for the new passphrase: interactive, moderate or sensitive "
+                               + "(default: the current passphrase's profile; moderate for a key-file keystore).", valueName: "profile"))
+    var kdf: KDFProfile?
 
     @Flag(name: .customLong("allow-weak-passphrase"), help: "Accept a new passphrase that is easy to guess (refused by default, saying why).")
     var allowWeakPassphrase = false
@@ -176,16 +181,22 @@ struct Passwd: VaultCommand {
         }
         let keyFile = context.value(option: keystore.keyFile, variable: "VAULT_KEY_FILE")
         let (store, path) = try await KeystoreAccess.open(keystore, context)
+        let before = try await KeystoreAccess.run("cannot read the keystore's unlock methods") { try await store.unlockedMethod() }
+        // Issue 8 item 4: never lower (or raise) the cost of guessing in silence.
+        let profile = kdf ?? before.profile ?? .moderate
         let new = try passphrase ?? KeystoreAccess.newPassphrase(file: nil, option: "--new-passphrase-file", allowWeak: allowWeakPassphrase, context)
-        let profile = kdf
         try await KeystoreAccess.run("cannot change the passphrase of \(Escape.quoted(path))") {
             try await store.changeProtection(to: .passphrase(new, profile: profile))
         }
-        // The new passphrase replaces every key slot: a server's key file stops working.
+        // The new passphrase replaces the method that unlocked: a server's key file stops working.
         if let keyFile {
             Console.warning("the key file \(Escape.quoted(keyFile)) no longer unlocks \(Escape.quoted(path)); only the new passphrase does")
         }
-        Console.hint("the passphrase of \(Escape.quoted(path)) is changed")
+        if let old = before.profile, old != profile {
+            Console.hint("the KDF profile changes from \(old.rawValue) to \(profile.rawValue)")
+        }
+        Console.hint("the passphrase of \(Escape.quoted(path)) is changed and the keystore re-keyed: the old passphrase opens nothing stored "
+                     + "from now on; copies of the keystore made before still open with it")
     }
 }
 

@@ -165,6 +165,19 @@ enum KeystoreAccess {
         } catch {
             throw Messages.failure("cannot open the keystore \(Escape.quoted(path))", error)
         }
+        if let upgrade = store.upgrade {
+            // Said once: the next run finds format 2 (unless the folder could not be written).
+            if upgrade.written {
+                Console.warning("upgraded the keystore \(Escape.quoted(path)) from format \(upgrade.fromVersion) to format 2; vault 0.1.0 cannot read it any more")
+            } else {
+                Console.warning("the keystore \(Escape.quoted(path)) is in format \(upgrade.fromVersion) and could not be upgraded here; "
+                                + "it was read as it is, and changes are refused")
+                Console.hint("let the keystore's owner run any vault command on it once, in a folder they can write")
+            }
+            for method in upgrade.droppedUnlockMethods {
+                Console.warning("the keystore's \(method) was not carried over to format 2: only the way it was unlocked now opens it")
+            }
+        }
         if store.interruptedWriteBytes > 0 {
             // What a crash mid-write leaves, or a file cut inside its log: never silent.
             Console.warning("the keystore \(Escape.quoted(path)) ends with \(store.interruptedWriteBytes) bytes of an unfinished change; "
@@ -182,7 +195,9 @@ enum KeystoreAccess {
         let typed = context.value(option: options.keyFile, variable: "VAULT_KEY_FILE") == nil
             && context.value(option: options.passphraseFile, variable: "VAULT_PASSPHRASE_FILE") == nil
         var unlock = first
-        for attempt in 1...3 {
+        var attempt = 0
+        while true {
+            attempt += 1
             let result: Result<Keystore, KeystoreError>
             do { result = .success(try await Keystore.open(at: path, unlock: unlock)) } catch { result = .failure(error) }
             switch result {
@@ -195,7 +210,6 @@ enum KeystoreAccess {
                 unlock = .passphrase(answer)
             }
         }
-        throw KeystoreError.wrongPassphrase
     }
 
     /// Runs a keystore call about the entry `label`, wording its failure with `context`; when
