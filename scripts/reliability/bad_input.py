@@ -56,7 +56,11 @@ FORBIDDEN = set(range(0x00, 0x09)) | set(range(0x0b, 0x20)) | set(range(0x7f, 0x
     0xad, 0x061c, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2028, 0x2029, 0x2060, 0xfeff, 0xfe0f} \
     | set(range(0x202a, 0x202f)) | set(range(0x2066, 0x206a))
 HOSTILE = "ev\x1b[2K\r\x07\x1b]52;c;aGk=\x07\x9b31m\nvault: stored\u200b\u202e\u2066\u061c\ufeffil"
-PRINTABLE = "Acme\u200b\u200d\u202e\u2066\u061c\ufeff BV"
+PRINTABLE = "Delta\u200b\u200d\u202e\u2066\u061c\ufeff BV"
+# The same invisible and bidi characters in a label the keystore holds: every one of them is a
+# default-ignorable code point, so under keystore format 2 it is the same label as `Acme BV`
+# (docs/KEYSTORE.md §2.4) and is refused as in use, not stored beside it.
+TWIN = "Acme\u200b\u200d\u202e\u2066\u061c\ufeff BV"
 
 
 def raw_marks(text):
@@ -122,6 +126,11 @@ def sender(binary, env, work, good, pf, fp, creds, outcomes):
     case("invisible label, show", [binary, "show", PRINTABLE, *unlock], 0)
     case("invisible label, list --json", [binary, "list", "--json", *unlock], 0)
     case("invisible label, replayed", [binary, "open", "printable.vault", *unlock], 1)
+    seal = subprocess.run([binary, "seal", "--to", "i.pub", "--expect-fingerprint", fp, "--label", TWIN, "--input", creds],
+                          env=env, cwd=work, capture_output=True, start_new_session=True)
+    write("twin.vault", seal.stdout)
+    _, err = case("invisible twin of a stored label", [binary, "open", "twin.vault", *unlock], 1)
+    check("already exists" in err, f"the twin is refused as a label in use: {err!r}")
     case("hostile argument", [binary, "get", HOSTILE, "client_id", *unlock], 1)
     case("hostile file name", [binary, "inspect", HOSTILE], 1)
     # Field names that are shell variables: prefixed by default, refused where still one.
