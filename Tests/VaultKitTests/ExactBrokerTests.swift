@@ -151,6 +151,22 @@ final class ExactBrokerTests: XCTestCase {
         XCTAssertNotNil(pending, "the real answer may still come")
     }
 
+    /// The begun authorisation is found under any form of the label that names the entry (format
+    /// 2 compares labels without default-ignorable code points): begun as `Acme BV`, finished as
+    /// the same label with a zero-width space, its state is still checked.
+    func testABegunAuthorizationIsFoundUnderTheSameLabelInAnotherForm() async throws {
+        let auth = try await connector.beginAuthorization("Acme BV")
+        let twin = "Acme\u{200B} BV"
+        let pending = try await connector.pendingAuthorization(twin)
+        XCTAssertEqual(pending?.state, auth.state)
+        exact.answers = [ScriptedExact.tokens(1, expiresIn: 600)]
+        let r = try ExactAuthorizationResponse.parse(SecretBytes(Array("\(auth.redirectURI)?code=C0DE&state=\(auth.state)".utf8)))
+        let done = try await connector.completeAuthorization(twin, response: r)
+        XCTAssertTrue(done.stateChecked)
+        let after = try await connector.pendingAuthorization("Acme BV")
+        XCTAssertNil(after, "finishing under either form clears it")
+    }
+
     func testWebhookVerification() async throws {
         let content = #"{"Topic":"Accounts","ClientId":"x"}"#
         let key = try SecretBytes(Array("dsUfeHBTYVayMQGQ".utf8))

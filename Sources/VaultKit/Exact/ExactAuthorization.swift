@@ -14,7 +14,10 @@ public struct ExactAuthorization: Sendable {
     /// about three minutes after the redirect).
     public static let lifetime = 1800
 
-    static func settingName(_ label: String) -> String { "exact-online/authorization/" + Label.normalized(label) }
+    /// The setting that records it: named by the label's comparison form, the form the keystore
+    /// finds the entry by (docs/KEYSTORE.md §2.4), so every spelling that names the entry finds
+    /// the authorisation begun under another.
+    static func settingName(_ label: String) -> String { "exact-online/authorization/" + Label.comparisonKey(label) }
 
     var settingValue: String { ["v1", state, started, redirectURI].joined(separator: "\n") }
 
