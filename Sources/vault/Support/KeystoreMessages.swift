@@ -54,7 +54,8 @@ extension Messages {
             Explanation(text: "the keystore \(Escape.quoted(path)) was re-keyed by another process, and the way it was unlocked here no longer opens it",
                         hints: ["run the command again with a current passphrase or key file"])
         case .noSuchUnlockMethod(let name):
-            Explanation(text: "the keystore has no unlock method \(Escape.quoted(name))")
+            Explanation(text: "the keystore has no unlock method \(Escape.quoted(name))",
+                        hints: ["unlock methods are named when they are added; the one vault init made is 'passphrase' or 'key-file'"])
         case .unlockMethodExists(let name):
             Explanation(text: "the keystore has an unlock method \(Escape.quoted(name)) already", hints: ["choose another name"])
         case .invalidUnlockMethodName(let name):
@@ -66,7 +67,8 @@ extension Messages {
             Explanation(text: "\(Escape.quoted(name)) is the keystore's only unlock method; removing it would leave nothing that opens it",
                         hints: ["add another unlock method first"])
         case .noSuchIdentity(let fingerprint):
-            Explanation(text: "the keystore holds no identity \(fingerprint)")
+            Explanation(text: "the keystore holds no identity \(Escape.quoted(fingerprint))",
+                        hints: ["compare it with the fingerprint vault recipient prints: what was sealed to another key cannot be opened here"])
         case .identityRetired(let fingerprint, let retired):
             Explanation(text: "the identity \(fingerprint) was retired at \(retired); it opens nothing any more",
                         hints: ["ask the sender to seal again to the current recipient (vault recipient)"])
@@ -96,9 +98,13 @@ extension Messages {
         case .invalidEntry(let detail):
             Explanation(text: "cannot store the entry: \(detail)")
         case .leaseTimeout(let label):
-            Explanation(text: "the token lease of \(Escape.quoted(label)) is held by another process")
+            Explanation(text: "the token lease of \(Escape.quoted(label)) is held by another process",
+                        hints: ["another vault process is refreshing its tokens and held the lease longer than this one waits; "
+                                + "a lease expires by itself: run the command again, and look for a vault process that is stuck"])
         case .leaseLost(let label):
-            Explanation(text: "the token lease of \(Escape.quoted(label)) expired before the new state was stored")
+            Explanation(text: "the token lease of \(Escape.quoted(label)) expired before the new state was stored",
+                        hints: ["this process took longer than its lease and another took the lease over; what it received was not stored: "
+                                + "run the command again (if Exact then refuses the stored refresh token, connect the entry again with vault connect)"])
         case .sodium(let s):
             sodium(s)
         }
