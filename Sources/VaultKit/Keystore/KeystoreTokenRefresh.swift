@@ -135,7 +135,7 @@ extension Keystore {
             var out: [String: TokenStatus] = [:]
             for records in set.labels.values where records.token != nil || records.lease != nil {
                 guard let last = records.versions.last else { continue }
-                out[try KeystoreEntrySummary(decoding: try open(last, s), versions: records.versions.count).label] = try status(records, s)
+                out[try storedLabel(last, s)] = try status(records, s)
             }
             return out
         }

@@ -162,13 +162,19 @@ extension Keystore {
         -> (records: LiveSet.LabelState, stored: String, lease: LeaseInfo?) {
         let records = try labelState(key, s)
         guard let last = records.versions.last else { throw .noSuchEntry(label: label) }
-        let stored = try KeystoreEntry(decoding: try open(last, s)).label
+        let stored = try storedLabel(last, s)
         // A blinded-key collision never passes for this label.
         guard Label.comparisonKey(stored) == Label.comparisonKey(label) else {
             throw .damaged(detail: "record \(last.sequence) holds another label")
         }
         let lease = try records.lease.map { (l) throws(KeystoreError) in try leaseInfo(l, s) }
         return (records, stored, lease)
+    }
+
+    /// The label an entry version holds, read from its decrypted (so authenticated) record; no
+    /// credential value is copied out.
+    func storedLabel(_ version: FrameRef, _ s: any KeystoreStorageSession) throws(KeystoreError) -> String {
+        try RecordReader(try open(version, s)).requiredText(.label)
     }
 
     /// The entry's token state, decrypted; nil before the first one is stored.
@@ -186,7 +192,7 @@ extension Keystore {
             guard let l = current.lease, try leaseInfo(l, s).holder == holder, let last = current.versions.last else {
                 throw .leaseLost(label: label)
             }
-            let stored = try KeystoreEntry(decoding: try open(last, s)).label
+            let stored = try storedLabel(last, s)
             var items: [NewRecord] = []
             var dead = l.length
             if let state {
