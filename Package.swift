@@ -21,10 +21,12 @@ let package = Package(
         .target(name: "VaultKit", dependencies: ["CSodium"]),
         // The few process and terminal calls Glibc does not import (prctl).
         .target(name: "CVaultSys"),
+        // The commit the binary was built from, defined only by scripts/release (`vault --version`).
+        .target(name: "CVaultBuild"),
         .executableTarget(
             name: "vault",
             dependencies: [
-                "VaultKit", "CVaultSys",
+                "VaultKit", "CVaultSys", "CVaultBuild",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Bind every symbol at start (and full RELRO): lazy binding runs the dynamic
