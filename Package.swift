@@ -33,7 +33,9 @@ let package = Package(
             // linker's resolver at the first call of a libsodium function, and that resolver
             // saves all vector registers on the stack, where fragments of a secret just copied
             // with memcpy were left behind (found by scripts/reliability/secret_hygiene.py).
-            linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now", "-Xlinker", "-z", "-Xlinker", "relro"])]
+            // ELF linkers only (Linux): Apple's and Microsoft's linkers have no -z.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now", "-Xlinker", "-z", "-Xlinker", "relro"],
+                                          .when(platforms: [.linux]))]
         ),
         // Fuzzing (scripts/fuzz): a normal build replays a corpus; a -sanitize=fuzzer build fuzzes.
         .target(name: "CFuzzDriver"),
