@@ -25,17 +25,21 @@ let package = Package(
         .target(name: "VaultKit", dependencies: ["CSodium"]),
         // The few process and terminal calls Glibc does not import (prctl).
         .target(name: "CVaultSys"),
+        // The commit the binary was built from, defined only by scripts/release (`vault --version`).
+        .target(name: "CVaultBuild"),
         .executableTarget(
             name: "vault",
             dependencies: [
-                "VaultKit", "CVaultSys",
+                "VaultKit", "CVaultSys", "CVaultBuild",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Bind every symbol at start (and full RELRO): lazy binding runs the dynamic
             // linker's resolver at the first call of a libsodium function, and that resolver
             // saves all vector registers on the stack, where fragments of a secret just copied
             // with memcpy were left behind (found by scripts/reliability/secret_hygiene.py).
-            linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now", "-Xlinker", "-z", "-Xlinker", "relro"])]
+            // ELF linkers only (Linux): Apple's and Microsoft's linkers have no -z.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now", "-Xlinker", "-z", "-Xlinker", "relro"],
+                                          .when(platforms: [.linux]))]
         ),
         // FoundationNetworking lives only here and in the helper: linking it into `vault` would
         // load about thirty more shared libraries at every start (docs/PERFORMANCE.md).

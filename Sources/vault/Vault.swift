@@ -18,7 +18,7 @@ struct Vault: ParsableCommand {
             Example:
               vault seal --to integrator.pub -o acme.vault
             """,
-            version: "vault \(vaultVersion) (libsodium \(sodiumVersion))",
+            version: BuildInfo.versionLine,
             subcommands: Self.commands
         )
     }
