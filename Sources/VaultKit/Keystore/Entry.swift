@@ -1,5 +1,3 @@
-import Foundation
-
 /// One version of a stored entry: what a blob delivered, and when. Independent of the payload
 /// parser: the hand-off layer fills it from a checked payload.
 public struct KeystoreEntry {
@@ -172,7 +170,9 @@ public struct TokenState {
 
 /// Label comparison: Unicode NFC, case-sensitive (CLI.md).
 enum Label {
-    static func normalized(_ label: String) -> String { label.precomposedStringWithCanonicalMapping }
+    // The standard library's NFC (the one String comparison uses), not Foundation's: the same
+    // normal form, and vault need not load Foundation's ICU at every start (docs/PERFORMANCE.md).
+    static func normalized(_ label: String) -> String { String(decoding: label._nfcCodeUnits, as: UTF8.self) }
 }
 
 func isBlobID(_ s: String) -> Bool {

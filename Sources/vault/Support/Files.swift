@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VaultKit
 
 /// Reading the files a command is given. `-` is standard input. Public files are read into
@@ -108,8 +108,8 @@ enum InputFile {
 
     /// A path quoted for a shell command in a hint.
     static func shellQuoted(_ path: String) -> String {
-        let safe = path.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_./".unicodeScalars.contains($0)) }
-        return safe ? path : "'" + Escape.forTerminal(path).replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let safe = path.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_./".unicodeScalars.contains($0)) }
+        return safe ? path : "'" + Escape.forTerminal(path).split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }
 
@@ -125,7 +125,7 @@ enum OutputFile {
             throw CLIFailure.failed("\(Escape.quoted(path)) already exists; nothing was written",
                                     hints: ["choose another name, or add --force to replace it"])
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let directory = Path.directory(of: path)
         guard stat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
             throw CLIFailure.failed("cannot write \(Escape.quoted(path)): no such directory")
         }
@@ -147,9 +147,8 @@ enum OutputFile {
                                                     + "then run the command again; nothing was written"] : [])
         }
         try refuseExisting(path, force: force)
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-" + Handoff.newCode().prefix(12)
+        let directory = Path.directory(of: path)
+        let temporary = directory + "/." + Path.lastComponent(of: path) + ".tmp-" + Handoff.newCode().prefix(12)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw CLIFailure.failed("cannot write \(shown): \(Errno.text())") }
         var committed = false

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VaultKit
 
 /// Words for the keystore's errors and for refusals at FORMAT.md §6 steps 9–10.
@@ -86,7 +86,7 @@ extension Messages {
             return ["the disk is full or a file size limit was reached: free some space, then run the command again; "
                     + "what failed to be written was not kept"]
         case EACCES, EPERM, EROFS where path.hasSuffix(".lock") || path.contains(".tmp-"):
-            let dir = (path as NSString).deletingLastPathComponent
+            let dir = Path.directory(of: path)
             return ["vault writes beside the keystore (its .lock file; a new copy to change the passphrase): "
                     + "the folder \(Escape.quoted(dir)) must be writable by this user; the keystore was not changed"]
         default:

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VaultKit
 
 /// How a command-line argument that names a key is read (CLI.md `seal --to`, `fingerprint`).
@@ -53,7 +53,7 @@ enum KeyArgument {
     /// refused as FORMAT.md §1's `prefix` class rather than as a missing file.
     /// - Throws: `CLIFailure` status 2 naming the prefix found.
     static func refuseForeignKey(_ text: String, option: String) throws {
-        guard text != "-", !FileManager.default.fileExists(atPath: text) else { return }
+        guard text != "-", access(text, F_OK) != 0 else { return }
         do { _ = try Bech32.decode(text, hrp: KeyText.recipientHRP, byteCount: KeyText.keyByteCount) } catch {
             if case .prefix(let found) = error {
                 throw CLIFailure.usage("\(option) \(Escape.quoted(text)) is a key of another kind (prefix '\(Escape.forTerminal(found))'), not a vault recipient",

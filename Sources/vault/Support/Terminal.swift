@@ -1,5 +1,5 @@
 import CVaultSys
-import Foundation
+import Glibc
 import VaultKit
 
 /// The user's terminal. "At a terminal" means `/dev/tty` opens (CLI.md): prompts are written to
@@ -130,7 +130,7 @@ final class Terminal {
 
     /// Asks a yes/no question; only `yes` or `y` (any case) is yes.
     func confirm(_ prompt: String) throws -> Bool {
-        let answer = try ask(prompt).trimmingCharacters(in: .whitespaces).lowercased()
+        let answer = Text.trimmed(try ask(prompt), newlines: false).lowercased()
         return answer == "yes" || answer == "y"
     }
 }
