@@ -4,6 +4,7 @@ import VaultKit
 /// `vault get LABEL FIELD` (CLI.md): one field's value, exactly as stored, and one LF.
 struct Get: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "get",
         abstract: "Print one credential field of an entry, exactly as stored (secrets included).",
         discussion: """
         FIELD is client_id, client_secret, webhook_secret, region, redirect_uri, app_name, \
@@ -39,23 +40,32 @@ struct Export: VaultCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case json, env }
 
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Print all credential fields of an entry, secrets included, for the receiving system.",
         discussion: """
         json (default): one object, each field a string (division a number). env: one \
         NAME='value' line per field, NAME the field name in upper case, each ' written as '\\''.
 
+        --all (json only): every entry as one object whose members are the labels, each holding \
+        the object that export LABEL prints, sorted by label.
+
         Examples:
           vault export "Acme BV" > /run/secrets/acme.json
           eval "$(vault export --format env "Acme BV")"
+          vault export --all > /run/secrets/all.json
         """
     )
     static let holdsSecrets = true
 
-    @Argument(help: ArgumentHelp("The entry's label.", valueName: "label")) var label: String
+    @Argument(help: ArgumentHelp("The entry's label (or --all).", valueName: "label")) var label: String?
     @Option(help: ArgumentHelp("json or env.", valueName: "format")) var format: Format = .json
+    @Flag(help: "Every entry, as one JSON object keyed by label (ExportAll.swift).") var all = false
     @OptionGroup var keystore: KeystoreOptions
 
+    mutating func validate() throws { try validateAll() }
+
     mutating func execute(_ context: Context) async throws {
+        guard let label else { return try await exportAll(context) }
         let entry = try await Entries.load(label, keystore, context)
         let out = try SecretOutput(capacity: SecretOutput.capacity(entry.fields.map(\.value), extra: 16 + entry.fields.map { $0.name.utf8.count * 2 + 8 }.reduce(0, +)))
         switch format {
@@ -80,6 +90,7 @@ struct Export: VaultCommand {
 /// `vault remove LABEL`: the entry and its history go; its blob ids stay in the replay ledger.
 struct Remove: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "remove",
         abstract: "Remove an entry and its history (its blob ids stay in the replay ledger).",
         discussion: """
         Example:
@@ -102,6 +113,7 @@ struct Remove: VaultCommand {
 /// `vault passwd [--new-passphrase-file FILE]`: a new passphrase; the master key is rewrapped.
 struct Passwd: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "passwd",
         abstract: "Change the keystore's passphrase (or give a key-file keystore one instead of its key file).",
         discussion: """
         Unlocks with the current passphrase or key file, then sets the new passphrase, asked \
