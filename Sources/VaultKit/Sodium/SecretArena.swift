@@ -28,12 +28,13 @@ final class SecretArena: @unchecked Sendable {
     /// The allocator of the process. Thread-safe: every call takes its mutex.
     static let shared = SecretArena()
 
-    /// Slot sizes, canary included. A secret takes the smallest slot that holds it and its canary.
-    static let slotSizes = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]
+    /// Slot sizes, canary included. A secret takes the smallest slot that holds it and its canary;
+    /// the largest holds a whole payload of the biggest size a blob may carry (16 KiB) and its writer.
+    static let slotSizes = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768]
     /// Bytes of canary after every secret in an arena.
     static let canaryByteCount = 16
     /// The first arena's size; each further one doubles, up to `maximumArenaByteCount`.
-    static let firstArenaByteCount = 256 * 1024
+    static let firstArenaByteCount = 64 * 1024
     static let maximumArenaByteCount = 16 * 1024 * 1024
 
     /// Where a secret's bytes came from, so that they go back there.
