@@ -72,4 +72,32 @@ final class OpenStreamingTests: IntegratorTestCase {
                                       "again.vault", "twice.vault"])
         XCTAssertEqual(try labels().count, expected.count)
     }
+
+    /// Many file arguments take the quick path past argument-parser (OpenArguments.swift): the
+    /// options anywhere among them, and every usage mistake worded as with few files.
+    func testManyFileArgumentsParseAsFewDo() throws {
+        var files: [String] = []
+        for n in 0..<70 {
+            try write("f\(n).vault", try Handoff.seal(try payload(label: "F \(n)"), to: identity))
+            files.append("f\(n).vault")
+        }
+        let mixed = Array(files[0..<30]) + ["--keystore", ks] + Array(files[30...]) + ["--key-file", keyFile, "--replace"]
+        let r = try CLI.run(["open"] + mixed, in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.split(separator: "\n").count, 70)
+        // Each a usage mistake (status 2); worded as with two files, but for the blob count of --as.
+        for (extra, words, sameAsFew) in [(["--bogus"], "unknown option '--bogus'", true),
+                                          (["--as", "Mine"], "the files hold 70 blobs", false),
+                                          (["--as", "bad\u{7}label"], "--as label", true),
+                                          (["--keystore"], "--keystore", true)] {
+            let few = try CLI.run(["open", files[0], files[1]] + extra + ["--keystore", ks, "--key-file", keyFile], in: dir)
+            let many = try CLI.run(["open"] + files + extra + ["--keystore", ks, "--key-file", keyFile], in: dir)
+            XCTAssertEqual(many.status, 2, "\(extra): \(many.stderr)")
+            XCTAssertTrue(many.stderr.contains(words), "\(extra): \(many.stderr)")
+            if sameAsFew { XCTAssertEqual(few.stderr, many.stderr, "\(extra)") }
+        }
+        let help = try CLI.run(["open"] + files + ["--help"], in: dir)
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stdout.contains("USAGE: vault open"), help.stdout)
+    }
 }

@@ -23,7 +23,7 @@ enum Runner {
         }
         var command: ParsableCommand
         do {
-            command = try Vault.parseAsRoot(args)
+            command = try OpenCommand.parseMany(args) ?? Vault.parseAsRoot(args)
         } catch {
             exit(parseFailure(error, args))
         }
