@@ -63,39 +63,65 @@ struct OpenCommand: VaultCommand {
                                        hints: ["open the blobs one at a time when you give --as"])
             }
         }
-        // The files are read and opened one at a time, so memory is bounded by the largest file
-        // and one group of opened blobs, whatever the number of files (issue 8, item 10).
+        // The files are read a chunk at a time (up to 256 files or 8 MiB, or one larger file),
+        // so memory is bounded by a chunk and one group of opened blobs, whatever the number of
+        // files (issue 8, item 10). A chunk's blobs are opened on every core (OpenParallel.swift);
+        // outcomes are then taken in file order.
         var batch = OpenBatch(options: Receiver.Options(allowExpired: allowExpired, replace: replace, label: label))
         var unlocked: (store: Keystore, identity: KeyPair)?
         let progress = files.count > 1 && isatty(2) == 1
-        for (n, file) in files.enumerated() {
-            let bytes: [UInt8]
-            do { bytes = try file == "-" && standardInput != nil ? standardInput! : InputFile.readPublic(file) } catch let failure as CLIFailure {
-                // Reported in its place, after whatever the blobs before it gave.
-                try await batch.flush()
-                Console.report(failure)
-                batch.refusals["unreadable file", default: 0] += 1
-                continue
+        var next = 0
+        while next < files.count {
+            var chunk: [(n: Int, file: String, bytes: Result<[UInt8], CLIFailure>)] = []
+            var chunkBytes = 0
+            while next < files.count && chunk.count < OpenParallel.chunkFiles && chunkBytes < OpenParallel.chunkBytes {
+                let file = files[next]
+                do {
+                    let bytes = try file == "-" && standardInput != nil ? standardInput! : InputFile.readPublic(file)
+                    if file == "-" { standardInput = nil }
+                    chunkBytes += bytes.count
+                    chunk.append((next, file, .success(bytes)))
+                } catch let failure as CLIFailure {
+                    chunk.append((next, file, .failure(failure)))
+                }
+                next += 1
             }
-            if file == "-" { standardInput = nil }
             // Unlocked at the first readable file: a run with nothing readable asks for no passphrase.
-            if unlocked == nil {
+            if unlocked == nil, chunk.contains(where: { if case .success = $0.bytes { true } else { false } }) {
+                // Unreadable files before it are reported first, as they come first.
+                for item in chunk {
+                    guard case .failure(let failure) = item.bytes else { break }
+                    Console.report(failure)
+                    batch.refusals["unreadable file", default: 0] += 1
+                }
+                chunk.removeFirst(chunk.prefix { if case .failure = $0.bytes { true } else { false } }.count)
                 let (store, _) = try await KeystoreAccess.open(keystore, context)
                 let identity = try await KeystoreAccess.run("cannot read the keystore's identity") { try await store.identity() }
                 unlocked = (store, identity)
                 batch.store = store
             }
-            if progress { Console.write(2, Array("\rvault: opening \(n + 1)/\(files.count) \u{1b}[K".utf8)) }
-            let outcomes = Handoff.open(bytes, keys: [unlocked!.identity], now: Handoff.now(), allowExpired: allowExpired)
-            for (i, outcome) in outcomes.enumerated() {
-                let place = InputFile.display(file) + (outcomes.count > 1 ? " blob \(i + 1)" : "") + (outcome.line > 0 ? " (line \(outcome.line))" : "")
-                batch.add(place, outcome.result)
-                if batch.isFull {
-                    if progress { Console.write(2, Array("\r\u{1b}[K".utf8)) }
-                    try await batch.flush()
+            let opened = unlocked.map { OpenParallel.open(chunk.map { try? $0.bytes.get() }, identity: $0.identity, allowExpired: allowExpired) }
+            for (k, item) in chunk.enumerated() {
+                guard let outcomes = opened?[k] else {
+                    if case .failure(let failure) = item.bytes {
+                        // Reported in its place, after whatever the blobs before it gave.
+                        try await batch.flush()
+                        Console.report(failure)
+                        batch.refusals["unreadable file", default: 0] += 1
+                    }
+                    continue
                 }
+                if progress { Console.write(2, Array("\rvault: opening \(item.n + 1)/\(files.count) \u{1b}[K".utf8)) }
+                for (i, outcome) in outcomes.enumerated() {
+                    let place = InputFile.display(item.file) + (outcomes.count > 1 ? " blob \(i + 1)" : "") + (outcome.line > 0 ? " (line \(outcome.line))" : "")
+                    batch.add(place, outcome.result)
+                    if batch.isFull {
+                        if progress { Console.write(2, Array("\r\u{1b}[K".utf8)) }
+                        try await batch.flush()
+                    }
+                }
+                if progress { Console.write(2, Array("\r\u{1b}[K".utf8)) }
             }
-            if progress { Console.write(2, Array("\r\u{1b}[K".utf8)) }
         }
         try await batch.flush()
         Self.summary(stored: batch.stored, refusals: batch.refusals)
