@@ -63,29 +63,26 @@ struct OpenCommand: VaultCommand {
                                        hints: ["open the blobs one at a time when you give --as"])
             }
         }
-        // The files are read a chunk at a time (up to 256 files or 8 MiB, or one larger file),
-        // so memory is bounded by a chunk and one group of opened blobs, whatever the number of
-        // files (issue 8, item 10). A chunk's blobs are opened on every core (OpenParallel.swift);
-        // outcomes are then taken in file order.
+        // The files are taken a chunk at a time (up to 256 files or 8 MiB by their sizes, or one
+        // larger file), so memory is bounded by a chunk and one group of opened blobs, whatever
+        // the number of files (issue 8, item 10). A chunk's files are read and their blobs opened
+        // on every core (OpenParallel.swift); outcomes are then taken in file order.
         var batch = OpenBatch(options: Receiver.Options(allowExpired: allowExpired, replace: replace, label: label))
         var unlocked: (store: Keystore, identity: KeyPair)?
         let progress = files.count > 1 && isatty(2) == 1
         var next = 0
         while next < files.count {
-            var chunk: [(n: Int, file: String, bytes: Result<[UInt8], CLIFailure>)] = []
+            let first = next
             var chunkBytes = 0
-            while next < files.count && chunk.count < OpenParallel.chunkFiles && chunkBytes < OpenParallel.chunkBytes {
-                let file = files[next]
-                do {
-                    let bytes = try file == "-" && standardInput != nil ? standardInput! : InputFile.readPublic(file)
-                    if file == "-" { standardInput = nil }
-                    chunkBytes += bytes.count
-                    chunk.append((next, file, .success(bytes)))
-                } catch let failure as CLIFailure {
-                    chunk.append((next, file, .failure(failure)))
-                }
+            while next < files.count && next - first < OpenParallel.chunkFiles && chunkBytes < OpenParallel.chunkBytes {
+                var st = stat()
+                // A file stat cannot see is read anyway: its read gives the error to report.
+                if files[next] != "-" && stat(files[next], &st) == 0 { chunkBytes += Int(st.st_size) }
                 next += 1
             }
+            let names = Array(files[first..<next])
+            var chunk = OpenParallel.read(names, standardInput: standardInput).enumerated().map { (n: first + $0.offset, file: names[$0.offset], bytes: $0.element) }
+            if names.contains("-") { standardInput = nil }
             // Unlocked at the first readable file: a run with nothing readable asks for no passphrase.
             if unlocked == nil, chunk.contains(where: { if case .success = $0.bytes { true } else { false } }) {
                 // Unreadable files before it are reported first, as they come first.
