@@ -9,11 +9,15 @@ extension OpenCommand {
     /// sets and arrays that are copied; 5,000 files took 0.8 s of parsing, more than opening
     /// them). Here the file names are set aside, argument-parser parses the options with the
     /// first file alone — so every option, check and message is its own — and the command then
-    /// gets every file. Returns nil (parse normally) for few arguments or for `--`.
+    /// gets every file. Returns nil (parse normally) for few arguments, `--`, or any option it
+    /// does not know.
     static func parseMany(_ args: [String]) throws -> OpenCommand? {
         guard args.count > manyArguments, args.first == "open", !args.contains("--") else { return nil }
-        // The options that take a value in the next argument (CLI.md, open and unlocking).
+        // The options that take a value in the next argument, and the flags (CLI.md, open and
+        // unlocking). Any other option (a new one, a mistake, `--as=X`) goes the usual way, so
+        // this split can never read an option's value as a file.
         let valued: Set<String> = ["--as", "--keystore", "--key-file", "--passphrase-file"]
+        let flags: Set<String> = ["--allow-expired", "--replace"]
         var options: [String] = []
         var files: [String] = []
         var i = 1
@@ -22,6 +26,7 @@ extension OpenCommand {
             if a == "-" || !a.hasPrefix("-") {
                 files.append(a)
             } else {
+                guard valued.contains(a) || flags.contains(a) else { return nil }
                 options.append(a)
                 if valued.contains(a), i + 1 < args.count {
                     options.append(args[i + 1])
