@@ -64,7 +64,7 @@ struct OpenCommand: VaultCommand {
             }
         }
         // The files are taken a chunk at a time (up to 256 files or 8 MiB by their sizes, or one
-        // larger file), so memory is bounded by a chunk and one group of opened blobs, whatever
+        // larger file, or standard input alone), so memory is bounded by a chunk and one group of opened blobs, whatever
         // the number of files (issue 8, item 10). A chunk's files are read and their blobs opened
         // on every core (OpenParallel.swift); outcomes are then taken in file order.
         var batch = OpenBatch(options: Receiver.Options(allowExpired: allowExpired, replace: replace, label: label))
@@ -75,9 +75,15 @@ struct OpenCommand: VaultCommand {
             let first = next
             var chunkBytes = 0
             while next < files.count && next - first < OpenParallel.chunkFiles && chunkBytes < OpenParallel.chunkBytes {
+                // Standard input is a chunk of its own: what the files before it gave is reported
+                // before vault waits on it.
+                if files[next] == "-" {
+                    if next == first { next += 1 }
+                    break
+                }
                 var st = stat()
                 // A file stat cannot see is read anyway: its read gives the error to report.
-                if files[next] != "-" && stat(files[next], &st) == 0 { chunkBytes += Int(st.st_size) }
+                if stat(files[next], &st) == 0 { chunkBytes += Int(st.st_size) }
                 next += 1
             }
             let names = Array(files[first..<next])
