@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .executable(name: "vault", targets: ["vault"]),
         .library(name: "VaultKit", targets: ["VaultKit"]),
+        // The HTTP transport for Exact Online (URLSession), for a Swift receiving system.
+        .library(name: "VaultExactHTTP", targets: ["VaultExactHTTP"]),
+        // The helper `vault` runs to talk to Exact Online; installed beside `vault`.
+        .executable(name: "vault-http", targets: ["vault-http"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,6 +37,15 @@ let package = Package(
             // with memcpy were left behind (found by scripts/reliability/secret_hygiene.py).
             linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now", "-Xlinker", "-z", "-Xlinker", "relro"])]
         ),
+        // FoundationNetworking lives only here and in the helper: linking it into `vault` would
+        // load about thirty more shared libraries at every start (docs/PERFORMANCE.md).
+        .target(name: "VaultExactHTTP", dependencies: ["VaultKit"]),
+        .executableTarget(
+            name: "vault-http",
+            dependencies: ["VaultKit", "VaultExactHTTP", "CVaultSys"],
+            // As for `vault`: every symbol bound at start, full RELRO.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now", "-Xlinker", "-z", "-Xlinker", "relro"])]
+        ),
         // Fuzzing (scripts/fuzz): a normal build replays a corpus; a -sanitize=fuzzer build fuzzes.
         .target(name: "CFuzzDriver"),
         .executableTarget(name: "vault-fuzz", dependencies: ["VaultKit", "CFuzzDriver"]),
@@ -42,13 +55,13 @@ let package = Package(
         .executableTarget(name: "keystore-bench", dependencies: ["VaultKit"]),
         .testTarget(
             name: "VaultKitTests",
-            dependencies: ["VaultKit"],
-            exclude: ["Vectors", "Interop"]
+            dependencies: ["VaultKit", "VaultExactHTTP", "keystore-stress"],
+            exclude: ["Vectors", "Interop", "Fixtures"]
         ),
         // Runs the built `vault` binary as a user would; depends on it so it is built first.
         .testTarget(
             name: "VaultCLITests",
-            dependencies: ["vault", "VaultKit"],
+            dependencies: ["vault", "vault-http", "VaultKit"],
             exclude: ["Scripts"]
         ),
     ]

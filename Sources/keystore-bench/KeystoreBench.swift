@@ -9,8 +9,9 @@ func keystoreBench(_ arguments: [String]) async throws {
     if args.first == "--open", args.count == 2 {
         for _ in 0..<5 {
             let t = seconds()
-            _ = try await Keystore.open(at: args[1], unlock: .keyFile(path: directory(args[1]) + "/bench.key"))
-            print(String(format: "cold open: %.0f ms", (seconds() - t) * 1000))
+            let ks = try await Keystore.open(at: args[1], unlock: .keyFile(path: directory(args[1]) + "/bench.key"))
+            _ = try await ks.entry("Acme BV 000001")
+            print(String(format: "cold open + one read: %.1f ms", (seconds() - t) * 1000))
         }
         return
     }
@@ -60,19 +61,22 @@ func keystoreBench(_ arguments: [String]) async throws {
             precondition(e.field("client_secret") != nil)
         }
     }
-    for _ in 0..<5 {
+    for rep in 0..<max(5, repeats / 4) {
         for (i, s) in stores.enumerated() {
+            let label = String(format: "Acme BV %06d", (rep * 104_729) % s.size)
             let t = seconds()
-            _ = try await Keystore.open(at: s.path, unlock: .keyFile(path: keyPath))
+            let ks = try await Keystore.open(at: s.path, unlock: .keyFile(path: keyPath))
+            let e = try await ks.entry(label)
             opens[i].append(seconds() - t)
+            precondition(e.field("client_secret") != nil)
         }
     }
-    print("| entries | file MiB | insert median ms | insert p90 ms | read median ms | read p90 ms | cold open median ms | bulk load s |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| entries | file MiB | insert median ms | insert p90 ms | read median ms | read p90 ms | cold open + read median ms | p90 ms | bulk load s |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (i, s) in stores.enumerated() {
         let mib = Double((try FileManager.default.attributesOfItem(atPath: s.path)[.size] as? Int) ?? 0) / 1048576
-        let (im, ip) = stats(inserts[i]), (rm, rp) = stats(reads[i]), (om, _) = stats(opens[i])
-        print(String(format: "| %d | %.1f | %.2f | %.2f | %.3f | %.3f | %.0f | %.1f |", s.size, mib, im, ip, rm, rp, om, s.load))
+        let (im, ip) = stats(inserts[i]), (rm, rp) = stats(reads[i]), (om, op) = stats(opens[i])
+        print(String(format: "| %d | %.1f | %.2f | %.2f | %.3f | %.3f | %.2f | %.2f | %.1f |", s.size, mib, im, ip, rm, rp, om, op, s.load))
     }
     if !keep { try? FileManager.default.removeItem(atPath: dir) }
 }

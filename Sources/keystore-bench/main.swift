@@ -5,7 +5,9 @@
 //   keystore-bench --seal-blobs ARMORED_FILE SECRET_KEY_HEX RECIPIENT DIR COUNT
 //   keystore-bench --argon2 PROFILE REPEATS                        median seconds of one Argon2id
 // SIZES is a comma-separated list (default 100,10000,100000). Unlocks with a key file, so no
-// KDF is in any figure. Every insert measured is a durable one: lock, catch up, append, fsync.
+// KDF is in any figure. Every insert measured is a durable one: lock, catch up, append the
+// frames, fsync, write the state slot, fsync. A cold open is what a short-lived `vault get`
+// pays: `Keystore.open` in a fresh handle plus one `entry(_:)`.
 import Foundation
 import VaultKit
 

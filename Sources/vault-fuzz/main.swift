@@ -91,21 +91,38 @@ func fuzzKeystore(_ input: [UInt8]) {
             return
         }
         for e in entries { _ = try? await store.history(e.label) }
+        _ = try? await store.identities()
+        _ = try? await store.unlockMethods()
+        _ = try? await store.setting("policy")
         _ = try? await store.verify()
     }
 }
 
-/// Writes a seed image for the keystore target: a key-file keystore with two entries.
-func makeKeystoreSeed(_ path: String) {
+/// Writes a seed image for the keystore target: a key-file keystore with two entries in the
+/// tail; with `snapshot`, also a snapshot over entries, a removal, a replaced version, a token
+/// state and a setting after it.
+func makeKeystoreSeed(_ path: String, snapshot: Bool) {
     let keyFile = fuzzKeyFile
     blocking {
         let storage = MemoryKeystoreStorage()
         let store = try! await Keystore.create(storage: storage, protection: .keyFile(path: keyFile))
-        for label in ["Acme BV", "Bäckerei"] {
+        func entry(_ label: String) -> KeystoreEntry {
             let fields = [CredentialField(name: "client_id", value: try! SecretBytes(Array("1c07724e-cc1b-9ff3-2f42-4a50582c18c9".utf8))),
                           CredentialField(name: "client_secret", value: try! SecretBytes(Array("EKKQh8KqRptS".utf8)))]
-            try! await store.insert(KeystoreEntry(label: label, type: "exact-online", fields: fields, blobID: Handoff.newCode(),
-                                                  created: "2026-11-23T12:00:00Z", expires: "2099-12-31T00:00:00Z", opened: "2026-11-23T12:00:00Z"))
+            return KeystoreEntry(label: label, type: "exact-online", fields: fields, blobID: Handoff.newCode(),
+                                 created: "2026-11-23T12:00:00Z", expires: "2099-12-31T00:00:00Z", opened: "2026-11-23T12:00:00Z")
+        }
+        for label in ["Acme BV", "Bäckerei"] { try! await store.insert(entry(label)) }
+        if snapshot {
+            try! await store.insert(entry("Gone"))
+            try! await store.compact()
+            try! await store.remove("Gone")
+            try! await store.insert(entry("Acme BV"), replace: true)
+            _ = try! await store.withTokenLease("Bäckerei") { _ in
+                TokenState(refreshToken: try SecretBytes(Array("r".utf8)), accessToken: try SecretBytes(Array("a".utf8)),
+                           accessTokenExpires: "2026-11-24T00:10:00Z")
+            }
+            try! await store.setSetting("policy", to: "strict")
         }
         _ = FileManager.default.createFile(atPath: path, contents: Data(storage.image))
     }
@@ -117,8 +134,8 @@ let targets: [String: ([UInt8]) -> Void] = [
 
 var arguments = CommandLine.arguments
 fuzzKeyFilePath = fuzzKeyFile
-if arguments.count == 3, arguments[1] == "keystore-seed" {
-    makeKeystoreSeed(arguments[2])
+if arguments.count >= 3, arguments[1] == "keystore-seed" {
+    makeKeystoreSeed(arguments[2], snapshot: arguments.count > 3 && arguments[3] == "--snapshot")
     exit(0)
 }
 guard arguments.count >= 2, let target = targets[arguments[1]] else {

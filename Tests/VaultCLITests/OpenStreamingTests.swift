@@ -65,7 +65,7 @@ final class OpenStreamingTests: IntegratorTestCase {
         assertNoSecret(r)
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertEqual(r.stdout, expected.joined(separator: "\n") + "\n")
-        XCTAssertTrue(r.stderr.contains("opened \(expected.count), refused 9 (7 armor, 2 replay)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("opened \(expected.count), refused 9 (2 already opened, 7 without a sealed blob)"), r.stderr)
         // Refusals are reported in the order of the files.
         let refusedFiles = r.stderr.split(separator: "\n").filter { $0.hasPrefix("vault: error: '") }.map { $0.split(separator: "'")[1] }
         XCTAssertEqual(refusedFiles, ["b005.vault", "b102.vault", "b199.vault", "b296.vault", "b393.vault", "b490.vault", "b587.vault",

@@ -57,7 +57,7 @@ final class UnlockTests: IntegratorTestCase {
         try assertRefused(missing, 1, "key file 'nope.key'", "--key-file", unchanged: before)
         XCTAssertFalse(missing.stderr.contains("vault init"), "the keystore is there; the key file is not: \(missing.stderr)")
         try write("short.key", "short")
-        try assertRefused(try list(["--key-file", "short.key"]), 1, "5 bytes, not 32", unchanged: before)
+        try assertRefused(try list(["--key-file", "short.key"]), 1, "(5 bytes) is not a key file (32 random bytes", unchanged: before)
         try assertRefused(try list(["--passphrase-file", "pass.txt"]), 1, "cannot be unlocked with a passphrase",
                           "--key-file", unchanged: before)
     }
@@ -155,15 +155,15 @@ final class UnlockTests: IntegratorTestCase {
     }
 
     /// The bad input matrix of the CLI issue: every header byte flipped, the file truncated at
-    /// every 64th byte. Each run ends with status 0 or 1 (never a crash), words for a refusal,
-    /// and the file byte for byte as it was: a reader never repairs.
+    /// every 64th byte. Each run ends with status 1 (never a crash), words for a refusal, and
+    /// the file byte for byte as it was: a reader never repairs.
     func testEveryHeaderByteFlippedAndEveryTruncation() throws {
         try makeKeystore()
         try write("acme.vault", try sealed("Acme BV"))
         XCTAssertEqual(try vault("open", "acme.vault").status, 0)
         let good = Array(try Data(contentsOf: dir.appendingPathComponent(ks)))
-        let headerLength = Int(good[10]) << 8 | Int(good[11])
-        XCTAssertEqual(headerLength, 45 + 90 + 32)
+        let headerLength = Int(good[10]) << 24 | Int(good[11]) << 16 | Int(good[12]) << 8 | Int(good[13])
+        XCTAssertEqual(headerLength, 47 + 275 + "key-file".utf8.count + 64)
         var cases: [(bytes: [UInt8], what: String, mayOpen: Bool)] = []
         for i in 0..<headerLength {
             var bytes = good
@@ -171,8 +171,8 @@ final class UnlockTests: IntegratorTestCase {
             cases.append((bytes, "byte \(i) flipped", false))
         }
         for length in stride(from: 0, to: good.count, by: 64) {
-            // Past the header, a cut frame is an interrupted append: the entry is gone, not the keystore.
-            cases.append((Array(good.prefix(length)), "truncated to \(length)", length > headerLength))
+            // A file cut anywhere before its committed end is damaged, never an older keystore.
+            cases.append((Array(good.prefix(length)), "truncated to \(length)", false))
         }
         // Two at a time (one per core), each on its own copy; the findings are checked after.
         let problems = Findings()
@@ -264,4 +264,59 @@ final class Findings: @unchecked Sendable {
 
     func add(_ found: [String]) { lock.lock(); items += found; lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
+/// `vault passwd` re-keys (issue 8 item 3) and keeps the KDF profile unless told (item 4).
+final class PasswdTests: IntegratorTestCase {
+    func headerLength(_ b: [UInt8]) -> Int { Int(b[10]) << 24 | Int(b[11]) << 16 | Int(b[12]) << 8 | Int(b[13]) }
+
+    /// The attack of issue 8 item 3, through the binary: an old copy of the header, spliced onto
+    /// the file after `passwd`, with the old passphrase, reads nothing stored after the change.
+    func testAnOldHeaderSplicedOntoTheNewFileReadsNothing() throws {
+        try makePassphraseKeystore()
+        let unlockOld = ["--keystore", ks, "--passphrase-file", "pass.txt"]
+        XCTAssertEqual(try plain(["open"] + unlockOld + ["-"], stdin: try sealed("Before")).status, 0)
+        let old = Array(try Data(contentsOf: dir.appendingPathComponent(ks)))
+        try write("new.txt", "a new passphrase\n")
+        let r = try plain(["passwd"] + unlockOld + ["--new-passphrase-file", "new.txt"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("re-keyed"), r.stderr)
+        let unlockNew = ["--keystore", ks, "--passphrase-file", "new.txt"]
+        XCTAssertEqual(try plain(["open"] + unlockNew + ["-"], stdin: try sealed("After")).status, 0)
+        let new = Array(try Data(contentsOf: dir.appendingPathComponent(ks)))
+        let spliced = Array(old[0..<headerLength(old)]) + Array(new[headerLength(new)...])
+        try Data(spliced).write(to: dir.appendingPathComponent("spliced.vault"))
+        chmod(path("spliced.vault"), 0o600)
+        for command in [["list", "--json"], ["get", "After", "client_secret"], ["get", "Before", "client_secret"]] {
+            let attack = try plain(command + ["--keystore", "spliced.vault", "--passphrase-file", "pass.txt"])
+            XCTAssertEqual(attack.status, 1, "\(command): \(attack.stdout)")
+            XCTAssertEqual(attack.stdout, "")
+            XCTAssertFalse(attack.all.contains(secret), attack.all)
+            XCTAssertTrue(attack.stderr.contains("damaged"), attack.stderr)
+        }
+        // The new file with the new passphrase reads both.
+        let g = try CLI.run(["get", "After", "client_secret"] + unlockNew, in: dir)
+        XCTAssertEqual(g.stdout, secret + "\n")
+        XCTAssertEqual(try plain(["list"] + unlockNew).status, 0)
+        // The old passphrase on the new file: a wrong passphrase, nothing more.
+        try assertRefused(try plain(["list"] + unlockOld), 1, "wrong passphrase", unchanged: try digest(ks))
+    }
+
+    func testPasswdKeepsTheKDFProfileUnlessToldAndSaysWhenItChanges() throws {
+        try makePassphraseKeystore()   // interactive
+        try write("new.txt", "a new passphrase\n")
+        let kept = try plain(["passwd", "--keystore", ks, "--passphrase-file", "pass.txt", "--new-passphrase-file", "new.txt"])
+        XCTAssertEqual(kept.status, 0, kept.stderr)
+        XCTAssertFalse(kept.stderr.contains("KDF profile"), kept.stderr)
+        var b = Array(try Data(contentsOf: dir.appendingPathComponent(ks)))
+        XCTAssertEqual(b[47], 1, "a passphrase slot")
+        XCTAssertEqual(b[48], 1, "still interactive")
+        // Told: it says so (one moderate KDF run, 0.65 s here).
+        let changed = try plain(["passwd", "--keystore", ks, "--passphrase-file", "new.txt", "--new-passphrase-file", "pass.txt",
+                                 "--kdf", "moderate"])
+        XCTAssertEqual(changed.status, 0, changed.stderr)
+        XCTAssertTrue(changed.stderr.contains("vault: hint: the KDF profile changes from interactive to moderate"), changed.stderr)
+        b = Array(try Data(contentsOf: dir.appendingPathComponent(ks)))
+        XCTAssertEqual(b[48], 2, "moderate")
+    }
 }

@@ -176,3 +176,18 @@ final class FormatTests: XCTestCase {
         XCTAssertFalse(s.constantTimeEquals(secret("hunter2")))
     }
 }
+
+/// The label comparison form (Label.comparisonKey).
+final class LabelFormTests: XCTestCase {
+    func testComparisonKey() {
+        XCTAssertEqual(Label.comparisonKey("Acme BV\u{200B}"), "Acme BV")
+        XCTAssertEqual(Label.comparisonKey("\u{FF21}cme"), "Acme")          // full-width A
+        XCTAssertEqual(Label.comparisonKey("e\u{200D}\u{301}"), "\u{E9}")     // a joiner between e and its accent
+        XCTAssertEqual(Label.comparisonKey("\u{FB01}le"), "file")             // ligature
+        XCTAssertNotEqual(Label.comparisonKey("Acme"), Label.comparisonKey("acme"))
+        for s in ["Acme BV\u{200B}", "Ａｃｍｅ", "Caf\u{E9}", "x\u{FEFF}y"] {
+            XCTAssertEqual(Label.comparisonKey(Label.comparisonKey(s)), Label.comparisonKey(s), "idempotent")
+        }
+        XCTAssertEqual(Label.normalized("Cafe\u{301}"), "Caf\u{E9}")
+    }
+}

@@ -52,4 +52,25 @@ final class KeystoreInteropTests: XCTestCase {
         let output = try runReader([f.path, "--passphrase-file", passFile])
         expectEqual(output, try await expectedLines(ks))
     }
+
+    /// A snapshot written by a commit, records after it, tokens, settings, another unlock
+    /// method: the reader checks the snapshot's rows against its own reading of the log.
+    func testAnotherBindingReadsASnapshotAndItsTail() async throws {
+        let f = try KeystoreFixture()
+        let ks = try await f.create()
+        try await ks.insert(contentsOf: (0..<1050).map { sampleEntry(label: "a\($0)") })
+        try await ks.insert(contentsOf: (0..<1050).map { sampleEntry(label: "b\($0)") })
+        try await ks.remove("a1")
+        try await ks.insert(sampleEntry(label: "a2", secretValue: "newer"), replace: true)
+        _ = try await ks.withTokenLease("a3") { _ in
+            TokenState(refreshToken: secret("r"), accessToken: secret("a"), accessTokenExpires: "2026-11-24T00:10:00Z")
+        }
+        try await ks.setSetting("x", to: "y")
+        let other = f.dir + "/other.key"
+        try KeyFile.create(at: other)
+        try await ks.addUnlockMethod(name: "other", .keyFile(path: other))
+        try await ks.remove("b5")
+        let output = try runReader([f.path, "--key-file", other])
+        expectEqual(output, try await expectedLines(ks))
+    }
 }

@@ -78,3 +78,44 @@ func productsDirectory() -> URL {
 func expectEqual<T: Equatable>(_ a: T, _ b: T, file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a, b, file: file, line: line)
 }
+
+/// The layout of a format-2 keystore file, read by the tests themselves (docs/KEYSTORE.md §2),
+/// to damage it on purpose.
+struct Layout {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    static func be32(_ b: [UInt8], _ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
+    static func be64(_ b: [UInt8], _ o: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 << 8 | UInt64(b[o + $1]) } }
+
+    var headerLength: Int { Layout.be32(bytes, 10) }
+    var logStart: Int { headerLength + 512 }
+
+    /// The state slot with the higher counter (no MAC check): its offset in the file.
+    var currentStateOffset: Int {
+        let a = Layout.be64(bytes, headerLength), b = Layout.be64(bytes, headerLength + 256)
+        return a >= b ? headerLength : headerLength + 256
+    }
+    var logEnd: Int { Int(Layout.be64(bytes, currentStateOffset + 8)) }
+    var indexPosition: Int { Int(Layout.be64(bytes, currentStateOffset + 32)) }
+
+    /// (offset, type, sequence) of every frame up to the end of the file.
+    var frames: [(offset: Int, type: UInt8, sequence: UInt64)] {
+        var o = logStart
+        var out: [(Int, UInt8, UInt64)] = []
+        while o + 54 <= bytes.count {
+            let length = Layout.be32(bytes, o)
+            guard length >= 54 else { break }
+            out.append((o, bytes[o + 4], Layout.be64(bytes, o + 6)))
+            o += length
+        }
+        return out
+    }
+
+    /// The header with its SHA-256 checksum recomputed after an edit (what an attacker does).
+    static func fixChecksum(_ b: inout [UInt8]) {
+        let l = be32(b, 10)
+        b.replaceSubrange((l - 32)..<l, with: SHA256.hash(Array(b[0..<(l - 32)])))
+    }
+}

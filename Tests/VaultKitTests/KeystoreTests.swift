@@ -45,7 +45,7 @@ final class KeystoreTests: XCTestCase {
         try await ks.insert(sampleEntry())
         _ = try await Keystore.open(at: f.path, unlock: .passphrase(secret("correct horse")))
         try await ks.changeProtection(to: .passphrase(secret("battery staple"), profile: .interactive))
-        await assertThrows(.wrongPassphrase) { try await Keystore.open(at: f.path, unlock: .passphrase(secret("correct horse"))) }
+        await assertThrows(.wrongPassphrase(profiles: [.interactive])) { try await Keystore.open(at: f.path, unlock: .passphrase(secret("correct horse"))) }
         let reopened = try await Keystore.open(at: f.path, unlock: .passphrase(secret("battery staple")))
         expectEqual(string(try await reopened.entry("Acme BV").field("client_secret")), "EKKQh8KqRptS")
         // The handle that changed it keeps working, and so does one opened before.
@@ -237,9 +237,18 @@ final class KeystoreTests: XCTestCase {
         try await b.compact()                      // a new file: a's position must not be reused
         expectEqual(try await a.list().map(\.label), ["two"])
         try await a.insert(sampleEntry(label: "three"))
+        // A handle opened with another method follows a re-key (its slot gets the new master key).
+        let second = f.dir + "/second.key"
+        try KeyFile.create(at: second)
+        try await a.addUnlockMethod(name: "second", .keyFile(path: second))
+        let c = try await Keystore.open(at: f.path, unlock: .keyFile(path: second))
         try await a.changeProtection(to: .passphrase(secret("p"), profile: .interactive))
-        expectEqual(try await b.list().map(\.label), ["three", "two"])
-        try await b.verify()
+        expectEqual(try await c.list().map(\.label), ["three", "two"])
+        try await c.verify()
+        // One opened with the replaced method is told so.
+        await assertThrows(.unlockMethodChanged(path: f.path)) { try await b.list() }
+        try await a.insert(sampleEntry(label: "four"))
+        expectEqual(try await c.list().count, 3)
     }
 
     func testListingManyEntriesHoldsNoSecrets() async throws {

@@ -107,36 +107,21 @@ public enum Receiver {
         return .success(PreparedBlob(entry: entry, type: payload.type, clientID: clientID))
     }
 
-    /// Stores prepared blobs, each with its own outcome, in order: a refused blob (a replay, a
-    /// label in use) changes nothing and does not stop the others. Every stored blob is durable
-    /// when this returns.
-    ///
-    /// The group is stored with one lock and one fsync (`insert(contentsOf:)`, all or nothing).
-    /// When that refuses the group — one of its blobs is a replay or its label is in use, or the
-    /// keystore failed — nothing was stored, and the blobs are stored one by one instead, each
-    /// with its own outcome: slower, never wrong.
+    /// Stores prepared blobs, each with its own outcome, in order, with one lock and one durable
+    /// commit (`Keystore.store`): a refused blob (a replay, a label in use) changes nothing and
+    /// does not stop the others. Every stored blob is durable when this returns. A failure of the
+    /// keystore itself (lock, I/O) refuses every blob of the group, and then none was stored.
     public static func store(_ blobs: [PreparedBlob], into keystore: Keystore, replace: Bool) async -> [Result<StoredBlob, ReceiveError>] {
-        func stored(_ blob: PreparedBlob, _ replaced: Bool) -> Result<StoredBlob, ReceiveError> {
-            .success(StoredBlob(label: Label.normalized(blob.entry.label), type: blob.type, clientID: blob.clientID, replaced: replaced))
-        }
-        if blobs.count > 1 {
-            do throws(KeystoreError) {
-                let replaced = try await keystore.insert(contentsOf: blobs.map(\.entry), replace: replace)
-                return zip(blobs, replaced).map { stored($0, $1) }
-            } catch {
-                // Nothing was stored: fall through to one at a time.
+        guard !blobs.isEmpty else { return [] }
+        do throws(KeystoreError) {
+            let outcomes = try await keystore.store(blobs.map(\.entry), replace: replace)
+            return zip(blobs, outcomes).map { blob, outcome in
+                outcome.map { replaced in
+                    StoredBlob(label: Label.normalized(blob.entry.label), type: blob.type, clientID: blob.clientID, replaced: replaced)
+                }.mapError { .keystore($0) }
             }
+        } catch {
+            return blobs.map { _ in .failure(.keystore(error)) }
         }
-        var out: [Result<StoredBlob, ReceiveError>] = []
-        out.reserveCapacity(blobs.count)
-        for blob in blobs {
-            do throws(KeystoreError) {
-                // Whether an earlier version was kept is decided by the insert, under its lock.
-                out.append(stored(blob, try await keystore.insert(blob.entry, replace: replace)))
-            } catch {
-                out.append(.failure(.keystore(error)))
-            }
-        }
-        return out
     }
 }

@@ -1,7 +1,8 @@
 /// One version of a stored entry: what a blob delivered, and when. Independent of the payload
 /// parser: the hand-off layer fills it from a checked payload.
 public struct KeystoreEntry {
-    /// The label, stored in Unicode NFC; compared after NFC, case-sensitively.
+    /// The label, stored in Unicode NFC; compared by `Label.comparisonKey` (NFKC, without
+    /// default-ignorable code points), case-sensitively.
     public var label: String
     /// `exact-online` or `generic`.
     public var type: String
@@ -134,45 +135,6 @@ public struct KeystoreEntrySummary: Sendable, Equatable {
         expires = try r.requiredText(.expires); opened = try r.requiredText(.opened)
         self.versions = versions
     }
-}
-
-/// An entry's OAuth token state, replaced under a lease (`Keystore.withTokenLease`).
-public struct TokenState {
-    /// The refresh token (Exact Online issues a new one with every refresh; the old one is burnt).
-    public var refreshToken: SecretBytes
-    /// The access token.
-    public var accessToken: SecretBytes
-    /// When the access token expires (RFC 3339 UTC).
-    public var accessTokenExpires: String
-
-    /// A token state.
-    public init(refreshToken: SecretBytes, accessToken: SecretBytes, accessTokenExpires: String) {
-        self.refreshToken = refreshToken
-        self.accessToken = accessToken
-        self.accessTokenExpires = accessTokenExpires
-    }
-
-    func encoded(label: String) throws(KeystoreError) -> SecretBytes {
-        var w = RecordWriter()
-        w.add(.label, label)
-        w.add(.refreshToken, secret: refreshToken)
-        w.add(.accessToken, secret: accessToken)
-        w.add(.accessExpires, accessTokenExpires)
-        return try w.encoded()
-    }
-
-    init(decoding plaintext: SecretBytes) throws(KeystoreError) {
-        let r = try RecordReader(plaintext)
-        self.init(refreshToken: try r.requiredSecret(.refreshToken), accessToken: try r.requiredSecret(.accessToken),
-                  accessTokenExpires: try r.requiredText(.accessExpires))
-    }
-}
-
-/// Label comparison: Unicode NFC, case-sensitive (CLI.md).
-enum Label {
-    // The standard library's NFC (the one String comparison uses), not Foundation's: the same
-    // normal form, and vault need not load Foundation's ICU at every start (docs/PERFORMANCE.md).
-    static func normalized(_ label: String) -> String { String(decoding: label._nfcCodeUnits, as: UTF8.self) }
 }
 
 func isBlobID(_ s: String) -> Bool {

@@ -9,15 +9,14 @@ import Darwin
 enum FileIO {
     static func fail(_ op: String, _ path: String) -> KeystoreError { .io(operation: op, path: path, errno: errno) }
 
-    /// The path with every symlink resolved; for a file that does not exist yet, its directory's.
+    /// The path with every symlink resolved (each symlink checked by `FileTrust`); for a file
+    /// that does not exist yet, its directory's. The folder must exist and be trusted.
+    /// - Throws: `KeystoreError.notFound` for a missing folder, `.ownedByAnotherUser`,
+    ///   `.folderWritableByOthers`, `.io`.
     static func resolve(_ path: String) throws(KeystoreError) -> String {
-        if let r = realpath(path, nil) { defer { free(r) }; return String(cString: r) }
-        guard errno == ENOENT else { throw fail("realpath", path) }
-        let (dir, name) = split(path)
-        guard let r = realpath(dir, nil) else { throw errno == ENOENT ? .notFound(path: dir) : fail("realpath", dir) }
-        defer { free(r) }
-        let d = String(cString: r)
-        return d == "/" ? "/" + name : d + "/" + name
+        let resolved = try FileTrust.resolve(path)
+        try FileTrust.checkFolder(split(resolved).dir)
+        return resolved
     }
 
     static func split(_ path: String) -> (dir: String, name: String) {
@@ -36,12 +35,35 @@ enum FileIO {
         return fd
     }
 
-    /// Refuses a file that group or others may access, as OpenSSH refuses such private keys.
+    /// Refuses a file that is not a regular file the running user owns, or that group or
+    /// others may access (as OpenSSH refuses such private keys).
     static func checkPrivate(_ fd: Int32, _ path: String) throws(KeystoreError) -> stat {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw fail("fstat", path) }
+        try FileTrust.checkOwner(st, path)
         guard st.st_mode & 0o077 == 0 else { throw .permissionsTooOpen(path: path, mode: UInt32(st.st_mode & 0o777)) }
         return st
+    }
+
+    /// `count` bytes at `offset` (fewer at the end of the file).
+    static func read(_ fd: Int32, at offset: Int, count: Int, _ path: String) throws(KeystoreError) -> [UInt8] {
+        guard count > 0 else { return [] }
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            if n < 0 { if errno == EINTR { continue }; throw fail("pread", path) }
+            if n == 0 { break }
+            done += n
+        }
+        if done < count { out.removeLast(count - done) }
+        return out
+    }
+
+    static func size(_ fd: Int32, _ path: String) throws(KeystoreError) -> Int {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw fail("fstat", path) }
+        return Int(st.st_size)
     }
 
     static func readAll(_ fd: Int32, from offset: Int, max: Int = .max, _ path: String) throws(KeystoreError) -> [UInt8] {
@@ -69,15 +91,22 @@ enum FileIO {
         }
     }
 
+    /// Makes a file's data durable. On Linux `fdatasync`: it writes the data and what is needed
+    /// to read it back (the size), skipping the modification time: a commit makes two of these,
+    /// and the state write changes no size.
     static func sync(_ fd: Int32, _ path: String) throws(KeystoreError) {
+        #if os(Linux)
+        guard fdatasync(fd) == 0 else { throw fail("fsync", path) }
+        #else
         guard fsync(fd) == 0 else { throw fail("fsync", path) }
+        #endif
     }
 
     /// Makes a rename or link in `dir` durable.
     static func syncDirectory(_ dir: String) throws(KeystoreError) {
         let fd = try open(dir, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
-        try sync(fd, dir)
+        guard fsync(fd) == 0 else { throw fail("fsync", dir) }
     }
 
     /// Writes `bytes` to a new temporary file beside `path` (O_EXCL, 0600) and fsyncs it.

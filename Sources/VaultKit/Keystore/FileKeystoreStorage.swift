@@ -11,9 +11,9 @@ import Glibc
 import Darwin
 #endif
 
-/// The keystore as one local file plus a sidecar `<keystore>.lock` (docs/KEYSTORE.md, "Files").
-/// Appends go to the end of the file and are fsynced before the call returns; compaction and
-/// passphrase changes write a new file and rename it over the old one, then fsync the directory.
+/// The keystore as one local file plus a sidecar `<keystore>.lock` (docs/KEYSTORE.md §4).
+/// Commits append frames after the log end, fsync, then write a state slot and fsync; rewrites
+/// write a new file and rename it over the old one, then fsync the directory.
 public final class FileKeystoreStorage: KeystoreStorage {
     /// The keystore path with symlinks resolved (so the lock and the rename act on the real file).
     public let path: String
@@ -22,8 +22,10 @@ public final class FileKeystoreStorage: KeystoreStorage {
     /// How long to wait for another process's lock before `KeystoreError.lockTimeout`.
     public let lockTimeout: Double
 
-    /// A storage for the keystore at `path`; symlinks are resolved now.
-    /// - Throws: `KeystoreError.notFound` when the directory does not exist; `.io`.
+    /// A storage for the keystore at `path`. Symlinks are resolved now; each must belong to the
+    /// running user or root, and the folder must be trusted (`FileTrust`).
+    /// - Throws: `KeystoreError.notFound` when the directory does not exist; `.ownedByAnotherUser`,
+    ///   `.folderWritableByOthers`, `.io`.
     public init(path: String, lockTimeout: Double = 10) throws(KeystoreError) {
         self.path = try FileIO.resolve(path)
         self.lockPath = self.path + ".lock"
@@ -37,10 +39,10 @@ public final class FileKeystoreStorage: KeystoreStorage {
     /// fails if anything exists there (the O_EXCL guarantee, without a half-written keystore ever
     /// being visible), and fsyncs the directory.
     /// - Throws: `KeystoreError.alreadyExists`, `.io`.
-    public func create(header: [UInt8], records: [SealedRecord]) async throws(KeystoreError) {
+    public func create(header: [UInt8], state: [UInt8], frames: [[UInt8]]) async throws(KeystoreError) {
         var st = stat()
         if lstat(path, &st) == 0 { throw .alreadyExists(path: path) }
-        let tmp = try FileIO.writeTemporary(beside: path, header + records.flatMap { $0.frame() })
+        let tmp = try FileIO.writeTemporary(beside: path, ImageLayout.image(header: header, state: state, frames: frames))
         defer { unlink(tmp) }
         guard link(tmp, path) == 0 else {
             if errno == EEXIST { throw .alreadyExists(path: path) }
@@ -49,24 +51,25 @@ public final class FileKeystoreStorage: KeystoreStorage {
         try FileIO.syncDirectory(FileIO.split(path).dir)
     }
 
-    /// - Throws: `KeystoreError.notFound`, `.permissionsTooOpen`, `.io`.
+    /// - Throws: `KeystoreError.notFound`, `.permissionsTooOpen`, `.ownedByAnotherUser`, `.io`.
     public func readHeader() async throws(KeystoreError) -> [UInt8] {
         let fd = try FileIO.open(path, O_RDONLY)
         defer { close(fd) }
         _ = try FileIO.checkPrivate(fd, path)
-        return try FileIO.readAll(fd, from: 0, max: KeystoreHeader.maxByteCount, path)
+        return try FileSession.prefix(fd, path)
     }
 
-    /// - Throws: `KeystoreError.lockTimeout`, `.notFound`, `.permissionsTooOpen`, `.io`, or what `body` throws.
+    /// - Throws: `KeystoreError.lockTimeout`, `.notFound`, `.permissionsTooOpen`, `.ownedByAnotherUser`,
+    ///   `.symlinkRefused`, `.io`, or what `body` throws.
     public func withAccess<R>(exclusive: Bool,
                               _ body: (any KeystoreStorageSession) throws(KeystoreError) -> R) async throws(KeystoreError) -> R {
         let lockFD: Int32
         do {
-            lockFD = try FileIO.open(lockPath, O_RDWR | O_CREAT, 0o600)
+            lockFD = try openLock()
         } catch {
-            // A reader in a directory it cannot write (a read-only mount, another user's keystore)
-            // reads without the lock: appends become visible only through their commit record and
-            // rewrites through one rename, so it still sees old or new state. Writers never do.
+            // A reader in a directory it cannot write (a read-only mount, another user's folder)
+            // reads without the lock: a commit becomes visible only through its state write and
+            // a rewrite through one rename, so it still sees old or new state. Writers never do.
             guard !exclusive, case .io(_, _, let code) = error, [EACCES, EROFS, EPERM].contains(code) else { throw error }
             let session = try FileSession(path: path, exclusive: false)
             defer { session.close() }
@@ -79,6 +82,25 @@ public final class FileKeystoreStorage: KeystoreStorage {
         defer { session.close() }
         return try body(session)
     }
+
+    /// Opens (creating if needed) the lock file: never through a symlink (O_NOFOLLOW: in a
+    /// shared folder another user's symlink would make vault create or lock a file elsewhere),
+    /// and only a regular file the running user owns (another user's lock file could block
+    /// every command at will).
+    private func openLock() throws(KeystoreError) -> Int32 {
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            if errno == ELOOP { throw .symlinkRefused(path: lockPath) }
+            throw FileIO.fail("open", lockPath)
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { let e = FileIO.fail("fstat", lockPath); close(fd); throw e }
+        guard st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid() else {
+            close(fd)
+            throw .ownedByAnotherUser(path: lockPath, owner: UInt32(st.st_uid))
+        }
+        return fd
+    }
 }
 
 /// One locked view of the keystore file.
@@ -86,102 +108,90 @@ final class FileSession: KeystoreStorageSession {
     let path: String
     let exclusive: Bool
     private var fd: Int32
-    private var fileID: [UInt64]
-    private var generation: [UInt64] = []
-    /// End of the last committed record: where the next append goes.
-    private var committedEnd: Int?
+    private var headerLength: Int?
 
     init(path: String, exclusive: Bool) throws(KeystoreError) {
         self.path = path
         self.exclusive = exclusive
         fd = try FileIO.open(path, exclusive ? O_RDWR : O_RDONLY)
-        do {
-            let st = try FileIO.checkPrivate(fd, path)
-            fileID = [UInt64(st.st_dev), UInt64(st.st_ino)]
-        } catch { Glibc.close(fd); throw error }
+        do { _ = try FileIO.checkPrivate(fd, path) } catch { Glibc.close(fd); throw error }
         // Every writer, not only the next rewrite, removes what a killed rewrite left: otherwise
         // a `vault passwd` killed mid-write leaves a full copy of the keystore, wrapped under a
-        // passphrase the user believes was never set, until the next passphrase change or
-        // compaction, which may never come.
+        // passphrase the user believes was never set, until the next rewrite, which may never come.
         if exclusive { removeStaleTemporaries() }
     }
 
     func close() { if fd >= 0 { Glibc.close(fd); fd = -1 } }
 
+    /// A format-2 header's exact bytes, else the first 64 KiB of the file.
+    static func prefix(_ fd: Int32, _ path: String) throws(KeystoreError) -> [UInt8] {
+        let head = try FileIO.read(fd, at: 0, count: 14, path)
+        if let l = ImageLayout.headerLength(head) { return try FileIO.read(fd, at: 0, count: l, path) }
+        return try FileIO.read(fd, at: 0, count: KeystoreHeader.maxByteCount, path)
+    }
+
     func header() throws(KeystoreError) -> [UInt8] {
-        let bytes = try FileIO.readAll(fd, from: 0, max: KeystoreHeader.maxByteCount, path)
-        let h = try KeystoreHeader.parse(bytes[...], path: path)
-        return Array(bytes[0..<h.byteCount])
+        let b = try Self.prefix(fd, path)
+        headerLength = ImageLayout.headerLength(b)
+        return b
     }
 
-    func records(since cursor: StorageCursor?) throws(KeystoreError) -> (records: [SealedRecord], cursor: StorageCursor, restarted: Bool) {
-        let head = try FileIO.readAll(fd, from: 0, max: KeystoreHeader.maxByteCount, path)
-        let header = try KeystoreHeader.parse(head[...], path: path)
-        // Device, inode and the header's random generation: a position is only ever applied to
-        // the very file it was taken in.
-        let gen = fileID + [readBE64(header.generation, 0), readBE64(header.generation, 8)]
-        var start = header.byteCount
-        let restarted: Bool
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw FileIO.fail("fstat", path) }
-        // A file cut below a committed position is not this generation any more: read it afresh.
-        if let cursor, cursor.generation == gen, cursor.position <= Int(st.st_size) {
-            start = cursor.position
-            restarted = false
-        } else {
-            restarted = true
+    func states() throws(KeystoreError) -> [[UInt8]] {
+        if headerLength == nil { _ = try header() }
+        guard let l = headerLength else { return [] }
+        let b = try FileIO.read(fd, at: l, count: ImageLayout.stateSlots * KeystoreState.byteCount, path)
+        return (0..<ImageLayout.stateSlots).map { i in
+            let o = i * KeystoreState.byteCount
+            return o < b.count ? Array(b[o..<min(b.count, o + KeystoreState.byteCount)]) : []
         }
-        generation = gen
-        let bytes = try FileIO.readAll(fd, from: start, path)
-        let (found, committedOffset) = try SealedRecord.parseLog(bytes)
-        committedEnd = start + committedOffset
-        return (found, StorageCursor(generation: generation, position: start + committedOffset,
-                                     interruptedBytes: bytes.count - committedOffset), restarted)
     }
 
-    func append(_ records: [SealedRecord]) throws(KeystoreError) -> StorageCursor {
-        precondition(exclusive, "append needs exclusive access")
-        guard let end = committedEnd else { preconditionFailure("append before records(since:)") }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw FileIO.fail("fstat", path) }
-        if Int(st.st_size) > end {
-            // Drop what an interrupted writer left after the last commit.
-            guard ftruncate(fd, off_t(end)) == 0 else { throw FileIO.fail("ftruncate", path) }
+    func frames(from: Int, to: Int) throws(KeystoreError) -> [UInt8] { try FileIO.read(fd, at: from, count: to - from, path) }
+
+    func bytes(ofFrameAt position: Int, offset: Int, count: Int) throws(KeystoreError) -> [UInt8] {
+        try FileIO.read(fd, at: position + offset, count: count, path)
+    }
+
+    func storedEnd() throws(KeystoreError) -> Int { try FileIO.size(fd, path) }
+
+    func commit(frames: [[UInt8]], at position: Int, state: [UInt8], slot: Int) throws(KeystoreError) {
+        precondition(exclusive, "commit needs exclusive access")
+        if headerLength == nil { _ = try header() }
+        guard let l = headerLength else { throw .damaged(detail: "not a format-2 keystore") }
+        if try FileIO.size(fd, path) > position {
+            // Drop what an interrupted writer left after the log end.
+            guard ftruncate(fd, off_t(position)) == 0 else { throw FileIO.fail("ftruncate", path) }
         }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(records.reduce(0) { $0 + $1.frameByteCount })
-        for r in records { bytes += r.frame() }
+        bytes.reserveCapacity(frames.reduce(0) { $0 + $1.count })
+        for f in frames { bytes += f }
         do {
-            try FileIO.writeAll(fd, bytes, at: end, path)
+            try FileIO.writeAll(fd, bytes, at: position, path)
             try FileIO.sync(fd, path)
         } catch {
-            // A failed append (a full disk) must leave the file as it was.
-            _ = ftruncate(fd, off_t(end))
+            // A failed append (a full disk) leaves the file as it was: nothing refers to it yet.
+            _ = ftruncate(fd, off_t(position))
             _ = fsync(fd)
             throw error
         }
-        committedEnd = end + bytes.count
-        return StorageCursor(generation: generation, position: end + bytes.count)
+        // The commit: the state slot, rewritten in place (no new blocks, so a full disk cannot
+        // refuse it). A torn write of it leaves the other slot, the previous state, current.
+        try FileIO.writeAll(fd, state, at: l + slot * KeystoreState.byteCount, path)
+        try FileIO.sync(fd, path)
     }
 
-    func replaceAll(header: [UInt8], records: [SealedRecord]) throws(KeystoreError) -> StorageCursor {
+    func replaceAll(header: [UInt8], state: [UInt8], frames: [[UInt8]]) throws(KeystoreError) {
         precondition(exclusive, "replaceAll needs exclusive access")
-        var bytes = header
-        for r in records { bytes += r.frame() }
-        let tmp = try FileIO.writeTemporary(beside: path, bytes)
+        let tmp = try FileIO.writeTemporary(beside: path, ImageLayout.image(header: header, state: state, frames: frames))
         guard rename(tmp, path) == 0 else { let e = FileIO.fail("rename", path); unlink(tmp); throw e }
         try FileIO.syncDirectory(FileIO.split(path).dir)
         // Later calls in this session see the new file.
         close()
         fd = try FileIO.open(path, O_RDWR)
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw FileIO.fail("fstat", path) }
-        fileID = [UInt64(st.st_dev), UInt64(st.st_ino)]
-        let h = try KeystoreHeader.parse(header[...], path: path)
-        generation = fileID + [readBE64(h.generation, 0), readBE64(h.generation, 8)]
-        committedEnd = bytes.count
-        return StorageCursor(generation: generation, position: bytes.count)
+        headerLength = nil
     }
+
+    func storedImage() throws(KeystoreError) -> [UInt8] { try FileIO.readAll(fd, from: 0, path) }
 
     /// Temporary files of rewrites that a killed process left behind. Only a holder of the
     /// exclusive lock writes them, and we hold it, so any that exist are stale. (Creation writes

@@ -1,139 +1,120 @@
-/// The keystore header (docs/KEYSTORE.md, "Header"): magic, version, keystore id, key slots,
-/// and a SHA-256 checksum that is verified before any KDF runs.
+/// The format-2 header (docs/KEYSTORE.md §2.1): magic, version, length, keystore id,
+/// generation, the unlock slots, a MAC under the header key (checked right after unlock) and a
+/// SHA-256 checksum (checked before any KDF runs, so damage is told apart from a wrong secret).
 struct KeystoreHeader: Equatable {
-    /// `vault-ks` in ASCII.
     static let magic: [UInt8] = Array("vault-ks".utf8)
-    /// The one format version this code reads and writes.
-    static let version: UInt16 = 1
+    /// The format this code writes; version 1 is read only to migrate it.
+    static let version: UInt16 = 2
     static let idByteCount = 16
-    static let saltByteCount = 16
-    static let nonceByteCount = 24
-    static let wrappedKeyByteCount = 32 + 16
-    static let slotByteCount = 2 + saltByteCount + nonceByteCount + wrappedKeyByteCount
     static let generationByteCount = 16
-    /// Fixed part: magic 8, version 2, header length 2, id 16, generation 16, slot count 1.
-    static let fixedByteCount = 8 + 2 + 2 + idByteCount + generationByteCount + 1
+    /// magic 8 · version 2 · length 4 · id 16 · generation 16 · slot count 1.
+    static let fixedByteCount = 8 + 2 + 4 + idByteCount + generationByteCount + 1
+    static let macByteCount = 32
     static let checksumByteCount = 32
-    /// At most one passphrase slot and one key-file slot.
-    static let maxSlots = 2
-    static let maxByteCount = fixedByteCount + maxSlots * slotByteCount + checksumByteCount
-
-    enum SlotKind: UInt8 { case passphrase = 1, keyFile = 2 }
-
-    struct Slot: Equatable {
-        var kind: SlotKind
-        /// Only for passphrase slots; key-file slots store 0 and an all-zero salt.
-        var profile: KDFProfile?
-        var salt: [UInt8]
-        var nonce: [UInt8]
-        var wrappedKey: [UInt8]
-    }
+    static let maxSlots = 16
+    /// No header is longer (a damaged length can never ask for more).
+    static let maxByteCount = 64 * 1024
+    static var minByteCount: Int { fixedByteCount + UnlockSlot.byteCount(nameLength: 1) + macByteCount + checksumByteCount }
 
     var keystoreID: [UInt8]
-    /// Random, new each time the file is rewritten (compaction, passphrase change): a reader's
-    /// position in one file is never applied to another, even one that reuses its inode.
-    var generation: [UInt8] = Random.bytes(generationByteCount)
-    var slots: [Slot]
+    /// Random, new with every rewrite: positions and states of one file are never applied to another.
+    var generation: [UInt8]
+    var slots: [UnlockSlot]
 
-    var byteCount: Int { Self.fixedByteCount + slots.count * Self.slotByteCount + Self.checksumByteCount }
-
-    static func profileCode(_ p: KDFProfile?) -> UInt8 {
-        switch p {
-        case nil: 0
-        case .interactive: 1
-        case .moderate: 2
-        case .sensitive: 3
-        }
+    var byteCount: Int {
+        Self.fixedByteCount + slots.reduce(0) { $0 + $1.byteCount } + Self.macByteCount + Self.checksumByteCount
     }
 
-    /// The associated data that binds a wrapped master key to everything in the header that
-    /// decides how it is unwrapped: unwrapping authenticates those bytes.
-    func wrapAssociatedData(kind: SlotKind, profile: KDFProfile?, salt: [UInt8]) -> [UInt8] {
-        var ad = Self.magic
-        ad += be16(Self.version)
-        ad += keystoreID
-        ad += [kind.rawValue, Self.profileCode(profile)]
-        ad += salt
-        return ad
-    }
+    /// Where the log's first frame goes: after the header and the two state slots.
+    var logStart: Int { byteCount + 2 * KeystoreState.byteCount }
 
-    func encoded() -> [UInt8] {
+    /// Every byte up to the MAC: what the MAC covers.
+    func macInput() -> [UInt8] {
         var out = Self.magic
         out += be16(Self.version)
-        out += be16(UInt16(byteCount))
-        out += keystoreID
-        out += generation
+        out += be32(UInt32(byteCount))
+        out += keystoreID + generation
         out.append(UInt8(slots.count))
-        for s in slots {
-            out += [s.kind.rawValue, Self.profileCode(s.profile)]
-            out += s.salt + s.nonce + s.wrappedKey
-        }
+        for s in slots { out += s.encoded() }
+        return out
+    }
+
+    /// The header's bytes, its MAC computed with `headerKey`.
+    func encoded(headerKey: SecretBytes) throws(KeystoreError) -> [UInt8] {
+        var out = macInput()
+        out += try MasterKeys.mac(out, key: headerKey)
         out += SHA256.hash(out)
         return out
     }
 
-    /// Parses and checks a header from the start of `bytes` (the file, or at least its header).
-    /// Order: empty, magic, version, length, checksum, then values. No KDF runs here.
-    /// - Throws: `.emptyFile`, `.notAKeystore`, `.truncated`, `.newerVersion`, `.damaged`.
-    static func parse(_ bytes: ArraySlice<UInt8>, path: String) throws(KeystoreError) -> KeystoreHeader {
-        guard !bytes.isEmpty else { throw .emptyFile(path: path) }
-        let b = Array(bytes.prefix(maxByteCount))
+    /// Checks the header MAC of `bytes` (a parsed header's exact bytes) with `headerKey`.
+    /// - Throws: `.damaged` when it does not match: the header was altered by someone without
+    ///   the master key (a slot removed, renamed or added), or belongs to another copy.
+    static func checkMAC(_ bytes: [UInt8], headerKey: SecretBytes) throws(KeystoreError) {
+        let end = bytes.count - checksumByteCount - macByteCount
+        guard end > 0 else { throw .damaged(detail: "header too short") }
+        let mac = try MasterKeys.mac(Array(bytes[0..<end]), key: headerKey)
+        guard mac == Array(bytes[end..<(end + macByteCount)]) else {
+            throw .damaged(detail: "the header's MAC does not match (the header was altered)")
+        }
+    }
+
+    /// The format version of a file from its first bytes, checked in this order: empty, magic,
+    /// version. A version above 2 is refused before anything else is read.
+    /// - Throws: `.emptyFile`, `.notAKeystore`, `.truncated`, `.newerVersion`, `.damaged` (version 0).
+    static func version(of b: [UInt8], path: String) throws(KeystoreError) -> Int {
+        guard !b.isEmpty else { throw .emptyFile(path: path) }
         guard b.count >= magic.count, Array(b[0..<magic.count]) == magic else {
             // A prefix of the magic is a keystore truncated inside its first bytes.
             if b.count < magic.count, Array(magic[0..<b.count]) == b { throw .truncated(path: path) }
             throw .notAKeystore(path: path)
         }
-        guard b.count >= fixedByteCount else { throw .truncated(path: path) }
-        let version = readBE16(b, 8)
-        guard version <= Self.version else { throw .newerVersion(found: Int(version), supported: Int(Self.version)) }
-        let length = Int(readBE16(b, 10))
-        let count = Int(b[fixedByteCount - 1])
-        guard version == Self.version else { throw .damaged(detail: "header version 0") }
-        guard (1...maxSlots).contains(count),
-              length == fixedByteCount + count * slotByteCount + checksumByteCount else {
-            throw .damaged(detail: "header length or key slot count out of range")
+        guard b.count >= 10 else { throw .truncated(path: path) }
+        let v = Int(readBE16(b, 8))
+        guard v <= Int(version) else { throw .newerVersion(found: v, supported: Int(version)) }
+        guard v >= 1 else { throw .damaged(detail: "header version 0") }
+        return v
+    }
+
+    /// The header length its slot count and name lengths give, if the bytes reach that far.
+    static func structuralLength(_ b: [UInt8]) -> Int? {
+        guard b.count > fixedByteCount else { return nil }
+        var o = fixedByteCount
+        for _ in 0..<Int(b[fixedByteCount - 1]) {
+            guard b.count > o + 2 else { return nil }
+            o += UnlockSlot.byteCount(nameLength: Int(b[o + 2]))
         }
-        guard b.count >= length else { throw .truncated(path: path) }
-        guard SHA256.hash(Array(b[0..<(length - checksumByteCount)])) == Array(b[(length - checksumByteCount)..<length]) else {
+        return o + macByteCount + checksumByteCount
+    }
+
+    /// Parses and checks a format-2 header from the start of `bytes`. Every length and count is
+    /// range-checked; the checksum is verified before any value is used. No KDF runs here.
+    /// - Throws: `.emptyFile`, `.notAKeystore`, `.truncated`, `.newerVersion`, `.damaged`.
+    static func parse(_ b: [UInt8], path: String) throws(KeystoreError) -> (header: KeystoreHeader, bytes: [UInt8]) {
+        guard try version(of: b, path: path) == Int(version) else { throw .damaged(detail: "not a format-2 header") }
+        guard b.count >= 14 else { throw .truncated(path: path) }
+        let length = Int(readBE32(b, 10))
+        guard (minByteCount...maxByteCount).contains(length) else { throw .damaged(detail: "header length out of range") }
+        if b.count < length {
+            // The length is redundant with the slots' own lengths: a damaged length field is
+            // damage, only a header whose slots run past the end is cut short.
+            if let walked = structuralLength(b), walked != length { throw .damaged(detail: "header length does not match its slots") }
+            throw .truncated(path: path)
+        }
+        let bytes = Array(b[0..<length])
+        let body = length - checksumByteCount
+        guard SHA256.hash(Array(bytes[0..<body])) == Array(bytes[body..<length]) else {
             throw .damaged(detail: "header checksum does not match")
         }
-        var slots: [Slot] = []
-        var o = fixedByteCount
-        for _ in 0..<count {
-            guard let kind = SlotKind(rawValue: b[o]) else { throw .damaged(detail: "unknown key slot kind") }
-            let profile: KDFProfile?
-            switch (kind, b[o + 1]) {
-            case (.keyFile, 0): profile = nil
-            case (.passphrase, 1): profile = .interactive
-            case (.passphrase, 2): profile = .moderate
-            case (.passphrase, 3): profile = .sensitive
-            // Only the three named limits exist: a header can never ask for another cost.
-            default: throw .damaged(detail: "unknown KDF profile")
-            }
-            o += 2
-            let salt = Array(b[o..<(o + saltByteCount)]); o += saltByteCount
-            let nonce = Array(b[o..<(o + nonceByteCount)]); o += nonceByteCount
-            let wrapped = Array(b[o..<(o + wrappedKeyByteCount)]); o += wrappedKeyByteCount
-            slots.append(Slot(kind: kind, profile: profile, salt: salt, nonce: nonce, wrappedKey: wrapped))
-        }
-        guard Set(slots.map(\.kind.rawValue)).count == slots.count else { throw .damaged(detail: "duplicate key slot") }
-        return KeystoreHeader(keystoreID: Array(b[12..<28]), generation: Array(b[28..<44]), slots: slots)
+        var r = ByteReader(Array(bytes[0..<(body - macByteCount)]), at: 14, what: "header")
+        let id = try r.take(idByteCount)
+        let generation = try r.take(generationByteCount)
+        let count = Int(try r.u8())
+        guard (1...maxSlots).contains(count) else { throw .damaged(detail: "header: unlock slot count out of range") }
+        var slots: [UnlockSlot] = []
+        for _ in 0..<count { slots.append(try UnlockSlot.parse(&r)) }
+        guard r.remaining == 0 else { throw .damaged(detail: "header: bytes after the last unlock slot") }
+        guard Set(slots.map(\.name)).count == slots.count else { throw .damaged(detail: "header: two unlock slots share a name") }
+        return (KeystoreHeader(keystoreID: id, generation: generation, slots: slots), bytes)
     }
-}
-
-func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
-func be32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8((v >> (24 - 8 * UInt32($0))) & 0xff) } }
-func be64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8((v >> (56 - 8 * UInt64($0))) & 0xff) } }
-func readBE16(_ b: [UInt8], _ o: Int) -> UInt16 { UInt16(b[o]) << 8 | UInt16(b[o + 1]) }
-func readBE32<C: RandomAccessCollection>(_ b: C, _ o: C.Index) -> UInt32 where C.Element == UInt8 {
-    var v: UInt32 = 0
-    var i = o
-    for _ in 0..<4 { v = v << 8 | UInt32(b[i]); i = b.index(after: i) }
-    return v
-}
-func readBE64<C: RandomAccessCollection>(_ b: C, _ o: C.Index) -> UInt64 where C.Element == UInt8 {
-    var v: UInt64 = 0
-    var i = o
-    for _ in 0..<8 { v = v << 8 | UInt64(b[i]); i = b.index(after: i) }
-    return v
 }

@@ -1,7 +1,7 @@
 /// An unlocked keystore: the receiving system's encrypted, crash-safe credential store
-/// (docs/KEYSTORE.md). Every call re-reads only what other processes appended since the last
-/// call, under the storage's lock, so a long-lived handle stays current at the cost of the
-/// new records alone.
+/// (docs/KEYSTORE.md). Every call first follows what other processes committed since the last
+/// call (new frames only, or the new file after a rewrite), under the storage's lock, so a
+/// long-lived handle stays current.
 ///
 /// Not `Sendable`: it holds the master key's subkeys in secret memory; use it from one task.
 public final class Keystore {
@@ -9,61 +9,81 @@ public final class Keystore {
     public let storage: any KeystoreStorage
     /// The keystore's random 16-byte id (in clear in the header; bound into every record).
     public let keystoreID: [UInt8]
-    /// Kept for `changeProtection` (rewrapping needs it); it gives no more than the subkeys do.
-    let masterKey: SecretBytes
-    let recordKey: SecretBytes
-    let lookupSecret: SecretBytes
-    var index = RecordIndex()
-    var cursor: StorageCursor?
+    /// The master key and its subkeys; replaced when this handle (or another process) re-keys.
+    var keys: MasterKeys
+    /// The secrets of the slot that unlocked this handle: its secret key opens the master key a
+    /// re-key by another process seals to it, and its binding key lets this handle add methods.
+    var slot: UnlockSlot.Opened
+    /// The public key of that slot: how it is found again in a rewritten header.
+    var slotPublicKey: [UInt8]
+    /// What this handle knows of the log (nil until first read).
+    var view: LogView?
+    /// Frames sealed in the commit being built, by position (a snapshot built in the same
+    /// commit reads them from here).
+    var pendingFrames: [Int: [UInt8]] = [:]
+    /// Set when opening upgraded a format-1 keystore (or serves one read-only from memory).
+    public internal(set) var upgrade: KeystoreUpgrade?
 
-    init(storage: any KeystoreStorage, keystoreID: [UInt8], masterKey: SecretBytes) throws(KeystoreError) {
+    /// A new snapshot is written once the tail holds more records or bytes than this.
+    static let snapshotTailRecords = 4096
+    static let snapshotTailBytes = 4 << 20
+    /// Compaction runs after a change once dead records are over 1 MiB and over half the log.
+    static let compactionThreshold = 1 << 20
+
+    init(storage: any KeystoreStorage, keystoreID: [UInt8], keys: MasterKeys, slot: UnlockSlot.Opened, slotPublicKey: [UInt8]) {
         self.storage = storage
         self.keystoreID = keystoreID
-        self.masterKey = masterKey
-        do {
-            // Separate subkeys for sealing and for blinding lookup keys, from the one master key.
-            recordKey = try GenericHash.deriveSubkey(context: Array("vault-ks record key v1".utf8), key: masterKey, length: 32)
-            lookupSecret = try GenericHash.deriveSubkey(context: Array("vault-ks lookup key v1".utf8), key: masterKey, length: 32)
-        } catch { throw .sodium(error) }
+        self.keys = keys
+        self.slot = slot
+        self.slotPublicKey = slotPublicKey
     }
 
     // MARK: Creating and opening
 
-    /// Creates a new keystore file at `path` holding a new X25519 identity, protected by a
+    /// Creates a new keystore file at `path` holding a new X25519 identity, unlocked by a
     /// passphrase (the KDF runs here) or a key file. The file is created with mode 0600 and
     /// never replaces anything that exists.
-    /// - Throws: `KeystoreError.alreadyExists`, `.notFound` (no such directory), key file errors, `.io`.
-    public static func create(at path: String, protection: KeystoreProtection) async throws(KeystoreError) -> Keystore {
-        try await create(storage: FileKeystoreStorage(path: path), protection: protection)
+    /// - Parameter name: the unlock method's name (default `passphrase` or `key-file`).
+    /// - Throws: `KeystoreError.alreadyExists`, `.notFound` (no such directory), `.ownedByAnotherUser`,
+    ///   `.folderWritableByOthers`, `.invalidUnlockMethodName`, key file errors, `.io`.
+    public static func create(at path: String, protection: KeystoreProtection, name: String? = nil) async throws(KeystoreError) -> Keystore {
+        try await create(storage: FileKeystoreStorage(path: path), protection: protection, name: name)
     }
 
     /// Creates a new keystore in `storage`.
-    /// - Throws: as `create(at:protection:)`.
-    public static func create(storage: any KeystoreStorage, protection: KeystoreProtection) async throws(KeystoreError) -> Keystore {
+    /// - Throws: as `create(at:protection:name:)`.
+    public static func create(storage: any KeystoreStorage, protection: KeystoreProtection,
+                              name: String? = nil) async throws(KeystoreError) -> Keystore {
         let id = Random.bytes(KeystoreHeader.idByteCount)
-        let master: SecretBytes
+        let keys = try MasterKeys.random()
+        let binding: SecretBytes
         let pair: KeyPair
         do {
-            master = try SecretBytes.random(count: 32)
+            binding = try SecretBytes.random(count: 32)
             pair = try KeyPair.generate()
         } catch { throw .sodium(error) }
-        let slot = try KeystoreHeader.makeSlot(protection, masterKey: master, keystoreID: id)
-        let header = KeystoreHeader(keystoreID: id, slots: [slot])
-        let ks = try Keystore(storage: storage, keystoreID: id, masterKey: master)
-        var w = RecordWriter()
-        w.add(.secretKey, secret: pair.secretKey)
-        w.add(.created, Timestamp.now())
-        w.add(.state, "active")
-        let identity = try SealedRecord.seal(try w.encoded(), type: .identity, flags: SealedRecord.commitFlag, sequence: 1,
-                                             lookupKey: RecordIndex.noKey, keystoreID: id, key: ks.recordKey)
-        try await storage.create(header: header.encoded(), records: [identity])
+        let made = try UnlockSlot.make(protection, name: name ?? protection.defaultName, master: keys.master, binding: binding,
+                                       keystoreID: id)
+        let header = KeystoreHeader(keystoreID: id, generation: Random.bytes(KeystoreHeader.generationByteCount), slots: [made.slot])
+        let now = Timestamp.now()
+        let identity = try IdentityRecord.encode(pair.secretKey, created: now, state: .current, changed: now)
+        let key = try keys.lookupKey(.identity, "")
+        let frame = try SealedFrame.seal(identity, type: .identity, sequence: 1, key: LookupKey(key), keystoreID: id, recordKey: keys.record)
+        let ref = FrameRef(position: header.logStart, length: frame.count, type: .identity, sequence: 1, key: LookupKey(key))
+        let image = try KeystoreImage.finish(header: header, keys: keys, frames: [frame], refs: [ref], lastSequence: 1)
+        try await storage.create(header: image.header, state: image.state, frames: image.frames)
+        let ks = Keystore(storage: storage, keystoreID: id, keys: keys,
+                          slot: UnlockSlot.Opened(secretKey: made.secret, binding: binding), slotPublicKey: made.slot.publicKey)
+        try await ks.read { _ throws(KeystoreError) in }
         return ks
     }
 
-    /// Opens and unlocks the keystore file at `path`. Symlinks are resolved; the header is
-    /// checked for damage before the KDF runs, and the KDF runs before any lock is taken.
-    /// - Throws: `KeystoreError.notFound`, `.permissionsTooOpen`, `.emptyFile`, `.notAKeystore`,
-    ///   `.truncated`, `.newerVersion`, `.damaged`, `.unlockMethodNotAvailable`, `.emptyPassphrase`, `.wrongPassphrase`,
+    /// Opens and unlocks the keystore file at `path`. Symlinks are resolved (each must belong to
+    /// the running user or root); the header is checked for damage before the KDF runs, and the
+    /// KDF runs before any lock is taken. A format-1 keystore is upgraded (`upgrade` says so).
+    /// - Throws: `KeystoreError.notFound`, `.permissionsTooOpen`, `.ownedByAnotherUser`,
+    ///   `.folderWritableByOthers`, `.emptyFile`, `.notAKeystore`, `.truncated`, `.newerVersion`,
+    ///   `.damaged`, `.unlockMethodNotAvailable`, `.emptyPassphrase`, `.wrongPassphrase`,
     ///   `.wrongKeyFile`, `.lockTimeout`, `.io`.
     public static func open(at path: String, unlock: KeystoreUnlock, lockTimeout: Double = 10) async throws(KeystoreError) -> Keystore {
         try await open(storage: FileKeystoreStorage(path: path, lockTimeout: lockTimeout), unlock: unlock)
@@ -72,113 +92,227 @@ public final class Keystore {
     /// Opens and unlocks the keystore held by `storage`.
     /// - Throws: as `open(at:unlock:lockTimeout:)`.
     public static func open(storage: any KeystoreStorage, unlock: KeystoreUnlock) async throws(KeystoreError) -> Keystore {
-        let bytes = try await storage.readHeader()
-        let header = try KeystoreHeader.parse(bytes[...], path: storage.location)
-        let master = try header.unwrap(unlock)
-        let ks = try Keystore(storage: storage, keystoreID: header.keystoreID, masterKey: master)
-        // Read the log once and prove the record key with the identity record.
-        _ = try await ks.identity()
+        let prefix = try await storage.readHeader()
+        if try KeystoreHeader.version(of: prefix, path: storage.location) == 1 {
+            return try await migrate(storage: storage, prefix: prefix, unlock: unlock)
+        }
+        let (header, bytes) = try KeystoreHeader.parse(prefix, path: storage.location)
+        let unlocked = try header.unlock(unlock)
+        let keys = try MasterKeys(master: unlocked.master)
+        // Nothing in the header is acted on before its MAC verifies.
+        try KeystoreHeader.checkMAC(bytes, headerKey: keys.header)
+        let ks = Keystore(storage: storage, keystoreID: header.keystoreID, keys: keys, slot: unlocked.opened,
+                          slotPublicKey: header.slots[unlocked.index].publicKey)
+        try await ks.read { _ throws(KeystoreError) in }
         return ks
     }
 
-    // MARK: Identity
+    // MARK: Access
 
-    /// The keystore's X25519 identity, which opens blobs sealed to it.
-    /// - Throws: `KeystoreError.damaged`, `.truncated`, lock and I/O errors.
-    public func identity() async throws(KeystoreError) -> KeyPair {
-        let r = try await identityRecord()
-        do { return try KeyPair(secretKey: try r.requiredSecret(.secretKey)) } catch let e as KeystoreError { throw e } catch {
-            throw .damaged(detail: "identity secret key")
-        }
-    }
-
-    /// When the identity was created (RFC 3339 UTC), for `vault recipient`'s `# created:` line.
-    /// - Throws: `KeystoreError.damaged`, `.truncated`, lock and I/O errors.
-    public func identityCreated() async throws(KeystoreError) -> String {
-        try await identityRecord().requiredText(.created)
-    }
-
-    private func identityRecord() async throws(KeystoreError) -> RecordReader {
-        let record = try await read { () throws(KeystoreError) -> SealedRecord in
-            guard let i = index.identities.last else { throw .damaged(detail: "no identity record") }
-            return index.records[i]
-        }
-        return try RecordReader(try record.open(keystoreID: keystoreID, key: recordKey))
-    }
-
-    // MARK: Access helpers
-
-    /// Bytes at the end of the stored log that were not part of a committed change when it was
-    /// last read: what a crash mid-append leaves, or a file cut inside its log (docs/KEYSTORE.md
-    /// §3). They are ignored, and the next change drops them. 0 normally.
-    public var interruptedWriteBytes: Int { cursor?.interruptedBytes ?? 0 }
+    /// Bytes stored after the committed log end when it was last read: what a crash
+    /// mid-commit leaves (docs/KEYSTORE.md §4). They are ignored, and the next change drops them.
+    public var interruptedWriteBytes: Int { view?.interruptedBytes ?? 0 }
 
     /// Runs `body` after catching up with the stored log, under shared access.
-    func read<R>(_ body: () throws(KeystoreError) -> R) async throws(KeystoreError) -> R {
+    func read<R>(_ body: (any KeystoreStorageSession) throws(KeystoreError) -> R) async throws(KeystoreError) -> R {
         try await storage.withAccess(exclusive: false) { (s) throws(KeystoreError) -> R in
-            try catchUp(s)
-            return try body()
+            try refresh(s)
+            return try body(s)
         }
     }
 
     /// Runs `body` after catching up with the stored log, under exclusive access.
     func write<R>(_ body: (any KeystoreStorageSession) throws(KeystoreError) -> R) async throws(KeystoreError) -> R {
         try await storage.withAccess(exclusive: true) { (s) throws(KeystoreError) -> R in
-            try catchUp(s)
+            // Frames of a commit that failed half-way are never read as stored.
+            defer { pendingFrames = [:] }
+            try refresh(s)
             return try body(s)
         }
     }
 
-    /// Reads what was committed since our cursor; a new generation (compaction, passphrase
-    /// change) is read from the start.
-    func catchUp(_ s: any KeystoreStorageSession) throws(KeystoreError) {
-        let (new, next, restarted) = try s.records(since: cursor)
-        if restarted {
-            let h = try KeystoreHeader.parse(try s.header()[...], path: storage.location)
-            // Another keystore's file put in this one's place is not read with this one's keys.
-            guard h.keystoreID == keystoreID else { throw .damaged(detail: "the file now holds a different keystore") }
-            index = RecordIndex()
+    /// The current view, after `refresh`.
+    func current() -> LogView { view! }
+
+    /// Catches up: new frames of the same file, or the whole new file after a rewrite.
+    func refresh(_ s: any KeystoreStorageSession) throws(KeystoreError) {
+        let bytes = try s.header()
+        if let v = view, bytes == v.headerBytes {
+            try v.refresh(s, keys: keys)
+        } else {
+            try adopt(bytes, s)
         }
-        for r in new { try index.add(r) }
-        cursor = next
-        guard !index.identities.isEmpty else { throw .truncated(path: storage.location) }
     }
 
-    /// Seals `items` as one transaction (the last carries the commit flag) and appends it.
-    func commit(_ items: [(RecordType, [UInt8], SecretBytes)], in s: any KeystoreStorageSession) throws(KeystoreError) {
-        var sealed: [SealedRecord] = []
-        var seq = index.lastSequence
-        for (n, item) in items.enumerated() {
-            seq += 1
-            let flags: UInt8 = n == items.count - 1 ? SealedRecord.commitFlag : 0
-            sealed.append(try SealedRecord.seal(item.2, type: item.0, flags: flags, sequence: seq, lookupKey: item.1,
-                                                keystoreID: keystoreID, key: recordKey))
+    /// Reads a header that differs from the one we know (a rewrite, or the first read).
+    private func adopt(_ bytes: [UInt8], _ s: any KeystoreStorageSession) throws(KeystoreError) {
+        if try KeystoreHeader.version(of: bytes, path: storage.location) != Int(KeystoreHeader.version) {
+            throw .damaged(detail: "the file now holds a keystore of another format")
         }
-        try append(sealed, in: s)
+        let (h, exact) = try KeystoreHeader.parse(bytes, path: storage.location)
+        // Another keystore's file put in this one's place is not read with this one's keys.
+        guard h.keystoreID == keystoreID else { throw .damaged(detail: "the file now holds a different keystore") }
+        var k = keys
+        do { try KeystoreHeader.checkMAC(exact, headerKey: k.header) } catch {
+            // Re-keyed by another process: our slot, if it is still there, has the new master key.
+            guard let mine = h.slots.first(where: { $0.publicKey == slotPublicKey }) else {
+                throw .unlockMethodChanged(path: storage.location)
+            }
+            k = try MasterKeys(master: try mine.openMaster(slot, keystoreID: keystoreID))
+            try KeystoreHeader.checkMAC(exact, headerKey: k.header)
+        }
+        let v = try LogView.load(s, header: h, headerBytes: exact, keys: k)
+        keys = k
+        view = v
     }
 
-    /// Appends sealed records and adds them to the index once they are durable.
-    func append(_ sealed: [SealedRecord], in s: any KeystoreStorageSession) throws(KeystoreError) {
-        cursor = try s.append(sealed)
-        for r in sealed { try index.add(r) }
+    // MARK: Records
+
+    /// A record to commit.
+    struct NewRecord {
+        let type: RecordType
+        let key: LookupKey
+        let plaintext: SecretBytes
     }
 
-    func labelKey(_ label: String) throws(KeystoreError) -> [UInt8] {
-        try lookup("label", Label.normalized(label))
+    func lookupKey(_ kind: LookupKind, _ value: String) throws(KeystoreError) -> LookupKey {
+        LookupKey(try keys.lookupKey(kind, value))
     }
 
-    func blobKey(_ blobID: String) throws(KeystoreError) -> [UInt8] { try lookup("blob", blobID) }
+    func labelKey(_ label: String) throws(KeystoreError) -> LookupKey { try lookupKey(.label, Label.comparisonKey(label)) }
 
-    func settingKey(_ name: String) throws(KeystoreError) -> [UInt8] { try lookup("setting", name) }
-
-    private func lookup(_ kind: String, _ value: String) throws(KeystoreError) -> [UInt8] {
-        do {
-            return try GenericHash.hash(Array(kind.utf8) + [0] + Array(value.utf8), key: lookupSecret,
-                                        length: SealedRecord.lookupKeyByteCount)
-        } catch { throw .sodium(error) }
+    /// Reads and authenticates the record `ref` names: its frame must show `ref`'s clear fields.
+    func open(_ ref: FrameRef, _ s: any KeystoreStorageSession) throws(KeystoreError) -> SecretBytes {
+        let bytes: [UInt8]
+        if let pending = pendingFrames[ref.position] { bytes = pending } else {
+            bytes = try s.frames(from: ref.position, to: ref.position + ref.length)
+        }
+        return try SealedFrame.open(bytes, ref: ref, keystoreID: keystoreID, recordKey: keys.record)
     }
 
-    func open(_ i: Int) throws(KeystoreError) -> SecretBytes {
-        try index.records[i].open(keystoreID: keystoreID, key: recordKey)
+    /// A commit being built: records are sealed as they are added, so their plaintexts (secret
+    /// memory, one mapping each) are freed at once, however many a batch holds.
+    struct CommitBuilder {
+        var state: KeystoreState
+        var frames: [[UInt8]] = []
+        var refs: [FrameRef] = []
+        /// Bytes of records the new ones supersede.
+        var dead = 0
+        let start: Int
+
+        init(_ v: LogView) {
+            state = v.state
+            start = v.state.logEnd
+        }
+
+        var isEmpty: Bool { frames.isEmpty }
+    }
+
+    func beginCommit() -> CommitBuilder {
+        pendingFrames = [:]
+        return CommitBuilder(current())
+    }
+
+    /// Seals a record into `b`, after the records added before.
+    func add(_ r: NewRecord, to b: inout CommitBuilder) throws(KeystoreError) {
+        let seq = b.state.lastSequence + 1
+        guard seq < Limits.maxSequence else { throw .damaged(detail: "sequence numbers exhausted") }
+        let frame = try SealedFrame.seal(r.plaintext, type: r.type, sequence: seq, key: r.key, keystoreID: keystoreID,
+                                         recordKey: keys.record)
+        frame.withUnsafeBytes { b.state.tailDigest = LogView.chain(b.state.tailDigest, UnsafeRawBufferPointer(rebasing: $0[0..<FrameHeader.byteCount])) }
+        b.refs.append(FrameRef(position: b.state.logEnd, length: frame.count, type: r.type, sequence: seq, key: r.key))
+        pendingFrames[b.state.logEnd] = frame
+        b.frames.append(frame)
+        b.state.logEnd += frame.count
+        b.state.lastSequence = seq
+        b.state.recordCount += 1
+    }
+
+    /// Seals `records` after the log end and commits them (`finish`).
+    @discardableResult
+    func commit(_ records: [NewRecord], dead: Int, in s: any KeystoreStorageSession) throws(KeystoreError) -> [FrameRef] {
+        var b = beginCommit()
+        b.dead = dead
+        for r in records { try add(r, to: &b) }
+        return try finish(b, in: s)
+    }
+
+    /// Commits `b` with one state write (one fsync of the frames, one of the state). Writes a
+    /// new index snapshot in the same commit when the tail has grown past its bounds, and
+    /// compacts when dead records have grown past theirs.
+    /// - Returns: the records' references.
+    @discardableResult
+    func finish(_ b: CommitBuilder, in s: any KeystoreStorageSession) throws(KeystoreError) -> [FrameRef] {
+        defer { pendingFrames = [:] }
+        let v = current()
+        var st = b.state
+        var frames = b.frames
+        st.counter += 1
+        st.deadBytes += b.dead
+        let tailRecords = v.tail.count + b.refs.count
+        let tailBytes = v.tailBytes + (st.logEnd - b.start)
+        if tailRecords > Self.snapshotTailRecords || tailBytes > Self.snapshotTailBytes {
+            // Only authenticated records enter a snapshot: the tail's are decrypted once here
+            // (the new ones were sealed just now).
+            let live = try liveRecords(s, extra: b.refs, authenticateTail: true)
+            let seq = st.lastSequence + 1
+            guard seq < Limits.maxSequence else { throw .damaged(detail: "sequence numbers exhausted") }
+            let position = st.logEnd
+            let index = IndexSnapshot.build(rows: live.rows, position: position, sequence: seq, framesBefore: st.recordCount,
+                                            lastSequenceCovered: st.lastSequence)
+            frames.append(index.frame)
+            st.deadBytes = position - v.logStart - live.rows.reduce(0) { $0 + $1.length }
+            st.indexPosition = position
+            st.indexDigest = index.digest
+            st.tailDigest = KeystoreState.zeroDigest
+            st.recordCount += 1
+            st.lastSequence = seq
+            st.logEnd = position + index.frame.count
+        }
+        let encoded = try st.encoded(key: keys.state, keystoreID: keystoreID, generation: v.header.generation)
+        try s.commit(frames: frames, at: b.start, state: encoded, slot: KeystoreState.slot(for: st.counter))
+        try v.committed(s, state: st, refs: b.refs)
+        compactIfWorthwhile(s)
+        return b.refs
+    }
+
+    /// Every record that counts, as index rows (sorted by key, then sequence).
+    /// - Parameter extra: records of the commit being built, after the stored ones.
+    /// - Parameter authenticateTail: decrypt every tail record first (building a snapshot).
+    func liveRecords(_ s: any KeystoreStorageSession, extra: [FrameRef] = [],
+                     authenticateTail: Bool) throws(KeystoreError) -> (rows: [FrameRef], set: LiveSet) {
+        let v = current()
+        if authenticateTail { for r in v.tail { _ = try open(r, s) } }
+        var set = LiveSet()
+        for r in try v.allRefs(s) + extra { try set.add(r) }
+        let identities = try identityRecords(set.identities, s)
+        for r in set.identities where !identities.contains(where: { $0.ref == r }) { set.deadBytes += r.length }
+        return (set.rows(identities: identities.map(\.ref)), set)
+    }
+}
+
+/// A new keystore image: the frames given, then an index snapshot over them, a state in slot
+/// A, and the header (what creation, rewrites and migration write).
+enum KeystoreImage {
+    struct Parts {
+        let header: [UInt8]
+        let state: [UInt8]
+        let frames: [[UInt8]]
+    }
+
+    /// - Parameter refs: the frames' references, positions from `header.logStart` on.
+    static func finish(header: KeystoreHeader, keys: MasterKeys, frames: [[UInt8]], refs: [FrameRef], lastSequence: UInt64,
+                       auditCount: UInt64 = 0, auditHead: [UInt8] = KeystoreState.zeroDigest) throws(KeystoreError) -> Parts {
+        let position = refs.last.map { $0.position + $0.length } ?? header.logStart
+        let rows = refs.sorted { $0.key != $1.key ? $0.key < $1.key : $0.sequence < $1.sequence }
+        let seq = lastSequence + 1
+        let index = IndexSnapshot.build(rows: rows, position: position, sequence: seq, framesBefore: frames.count,
+                                        lastSequenceCovered: lastSequence)
+        let st = KeystoreState(counter: 1, logEnd: position + index.frame.count, lastSequence: seq, recordCount: frames.count + 1,
+                               indexPosition: position, indexDigest: index.digest, auditCount: auditCount, auditHead: auditHead,
+                               deadBytes: 0, tailDigest: KeystoreState.zeroDigest)
+        return Parts(header: try header.encoded(headerKey: keys.header),
+                     state: try st.encoded(key: keys.state, keystoreID: header.keystoreID, generation: header.generation),
+                     frames: frames + [index.frame])
     }
 }

@@ -6,26 +6,37 @@ public enum KeystoreError: Error, Equatable, Sendable {
     /// The file does not start with the keystore magic: it is not a vault keystore.
     case notAKeystore(path: String)
     /// The file ends inside its header: it was cut short (a keystore is never written that way,
-    /// because it only becomes visible once complete). A cut inside the record log is instead
-    /// what a crash mid-append leaves, and is read as the last complete transaction.
+    /// because it only becomes visible once complete). A log cut below what the committed
+    /// state records is `.damaged` ("cut short").
     case truncated(path: String)
     /// The file was written by a newer vault (format `found`; this one reads up to `supported`).
     /// It is refused, never misread.
     case newerVersion(found: Int, supported: Int)
-    /// The file is a keystore but damaged: its header checksum fails, a length or value is out of
-    /// range, or a record does not authenticate. `detail` names what, never any secret.
+    /// The file is a keystore but damaged: a checksum or MAC fails, a length or value is out of
+    /// range, a record does not authenticate, or the log is shorter than its committed state
+    /// says. `detail` names what (a record by sequence number and position), never any secret.
     case damaged(detail: String)
     /// An empty passphrase: never accepted, neither to create nor to unlock.
     case emptyPassphrase
-    /// The passphrase does not unwrap the master key (the header itself is intact).
-    case wrongPassphrase
-    /// The key file does not unwrap the master key (the header itself is intact).
+    /// No passphrase slot unwraps with this passphrase. Either it is the wrong passphrase, or a
+    /// slot was altered (its KDF profile edited, say); `profiles` are the KDF profiles the
+    /// passphrase slots ask for, in header order, so a profile that looks wrong can be noticed.
+    case wrongPassphrase(profiles: [KDFProfile])
+    /// No key-file slot unwraps with this key file (the wrong key file, or an altered slot).
     case wrongKeyFile
     /// The keystore has no key slot of the kind offered (`offered` is "passphrase" or "key file").
     case unlockMethodNotAvailable(offered: String, available: [String])
     /// Group or others may access the file (`mode` is the permission bits). Refused, as OpenSSH
     /// refuses such private keys; the fix is `chmod 600`.
     case permissionsTooOpen(path: String, mode: UInt32)
+    /// The file or folder belongs to another user (`owner` is its uid), or is reached through a
+    /// symlink another user owns: that user could change or replace it. Refused, as OpenSSH does.
+    case ownedByAnotherUser(path: String, owner: UInt32)
+    /// The folder may be written by group or others and has no sticky bit: anyone who can write
+    /// it can replace the keystore, its key file or its lock file. `mode` is its permission bits.
+    case folderWritableByOthers(path: String, mode: UInt32)
+    /// A symlink where none is allowed (the `.lock` sidecar): refused, never followed.
+    case symlinkRefused(path: String)
     /// A key file that is not exactly 32 bytes.
     case invalidKeyFile(path: String, size: Int)
     /// A keystore or key file already exists where one was to be created; it is never overwritten.
@@ -38,7 +49,8 @@ public enum KeystoreError: Error, Equatable, Sendable {
     case lockTimeout(path: String, seconds: Double)
     /// The blob `blobID` was stored before, under `label`: a replay, refused whatever the options.
     case replay(blobID: String, label: String)
-    /// An entry with this label exists; only an explicit replace may supersede it.
+    /// An entry with this label (or one equal to it after NFKC and without default-ignorable
+    /// code points) exists; only an explicit replace may supersede it.
     case labelInUse(label: String)
     /// No entry has this label.
     case noSuchEntry(label: String)
@@ -49,6 +61,23 @@ public enum KeystoreError: Error, Equatable, Sendable {
     /// Our token lease expired and another process took it before we stored the new state;
     /// our new state was not stored (see docs/KEYSTORE.md, "Token leases").
     case leaseLost(label: String)
+    /// Another process changed or removed the unlock method this handle was opened with (and
+    /// re-keyed the keystore) since it was opened: open the keystore again.
+    case unlockMethodChanged(path: String)
+    /// No unlock method has this name.
+    case noSuchUnlockMethod(name: String)
+    /// An unlock method with this name exists already.
+    case unlockMethodExists(name: String)
+    /// A name that is not 1 to 32 of `a-z 0-9 . _ -`, starting with a letter or digit.
+    case invalidUnlockMethodName(name: String)
+    /// The keystore has the most unlock methods it can hold (`maximum`).
+    case tooManyUnlockMethods(maximum: Int)
+    /// The last unlock method cannot be removed: nothing would unlock the keystore.
+    case lastUnlockMethod(name: String)
+    /// No identity has this fingerprint.
+    case noSuchIdentity(fingerprint: String)
+    /// The identity was retired at `retired` (RFC 3339): blobs sealed to it are refused.
+    case identityRetired(fingerprint: String, retired: String)
     /// The libsodium layer failed (out of memory, or an unexpected failure).
     case sodium(SodiumError)
 }

@@ -1,58 +1,88 @@
 extension Keystore {
-    /// Compaction runs after a change once dropped records are over 1 MiB and over half the log.
-    static let compactionThreshold = 1 << 20
-
-    /// Rewrites the keystore without the records that no longer count (superseded token states
-    /// and leases, removed entries and their removal records). Kept records are copied byte for
-    /// byte; the new file replaces the old by rename, so a reader sees one or the other.
+    /// Rewrites the keystore without the records that no longer count (superseded token states,
+    /// leases and settings, removed entries with their removal records, old index snapshots).
+    /// Kept records are copied byte for byte; the new file replaces the old by rename, so a
+    /// reader sees one or the other.
     /// - Throws: lock and I/O errors, `.damaged`.
     public func compact() async throws(KeystoreError) {
-        try await write { (s) throws(KeystoreError) in try rewrite(s, header: try renewedHeader(s)) }
+        try await write { (s) throws(KeystoreError) in try rewrite(s, header: current().header) }
     }
 
-    func compactIfWorthwhile(_ s: any KeystoreStorageSession) throws(KeystoreError) {
-        guard index.deadBytes > Self.compactionThreshold, index.deadBytes * 2 > index.totalBytes else { return }
-        try rewrite(s, header: try renewedHeader(s))
-    }
-
-    /// The current header with a new generation, for a rewritten file.
-    private func renewedHeader(_ s: any KeystoreStorageSession) throws(KeystoreError) -> [UInt8] {
-        var h = try KeystoreHeader.parse(try s.header()[...], path: storage.location)
-        h.generation = Random.bytes(KeystoreHeader.generationByteCount)
-        return h.encoded()
-    }
-
-    private func rewrite(_ s: any KeystoreStorageSession, header: [UInt8]) throws(KeystoreError) {
-        var kept = index.liveRecords.map { index.records[$0] }
-        // The log must end with a committed record; re-seal the last one with the flag if not.
-        if let last = kept.last, !last.commits {
-            let plain = try last.open(keystoreID: keystoreID, key: recordKey)
-            guard let type = RecordType(rawValue: last.type) else { throw .damaged(detail: "unknown record type") }
-            kept[kept.count - 1] = try SealedRecord.seal(plain, type: type, flags: last.flags | SealedRecord.commitFlag,
-                                                         sequence: last.sequence, lookupKey: last.lookupKey,
-                                                         keystoreID: keystoreID, key: recordKey)
+    /// The keystore as one compacted file image (for a backup, issue 12): what `compact` would
+    /// write, with a new generation. Nothing is changed.
+    /// - Throws: lock and I/O errors, `.damaged`.
+    public func image() async throws(KeystoreError) -> [UInt8] {
+        try await read { (s) throws(KeystoreError) -> [UInt8] in
+            let parts = try rewritten(s, header: current().header, newKeys: nil).parts
+            return ImageLayout.image(header: parts.header, state: parts.state, frames: parts.frames)
         }
-        cursor = try s.replaceAll(header: header, records: kept)
-        index = RecordIndex()
-        for r in kept { try index.add(r) }
     }
 
-    /// Changes how the master key is protected (`vault passwd`): wraps the master key under
-    /// `protection` (a passphrase's KDF runs first, without the lock), then replaces the file by
-    /// rename with the new header and the same records, compacted. Records are not re-encrypted;
-    /// the new protection replaces every old key slot.
-    /// - Throws: key file errors for a new key file, lock and I/O errors.
-    public func changeProtection(to protection: KeystoreProtection) async throws(KeystoreError) {
-        let slot = try KeystoreHeader.makeSlot(protection, masterKey: masterKey, keystoreID: keystoreID)
-        let header = KeystoreHeader(keystoreID: keystoreID, slots: [slot]).encoded()
-        try await write { (s) throws(KeystoreError) in try rewrite(s, header: header) }
+    /// Compacts after a commit once dead records are over their bounds. A failure here (a full
+    /// disk) is not the commit's: the commit is durable and is reported stored; the old file
+    /// stays (a rewrite replaces it only by rename), and the next commit tries again.
+    func compactIfWorthwhile(_ s: any KeystoreStorageSession) {
+        let v = current()
+        guard v.state.deadBytes > Self.compactionThreshold, v.state.deadBytes * 2 > v.state.logEnd - v.logStart else { return }
+        do { try rewrite(s, header: v.header) } catch {
+            // Whatever happened to the file, the next access reads it afresh.
+            view = nil
+        }
     }
 
-    /// Decrypts every record and checks it authenticates (the CLI's verification, and fuzzing).
-    /// Opening does not do this: it reads the log's frames and opens records as they are used.
-    /// - Throws: `KeystoreError.damaged` naming the first record that fails; lock and I/O errors.
-    public func verify() async throws(KeystoreError) {
-        let count = try await read { () throws(KeystoreError) -> Int in index.records.count }
-        for i in 0..<count { _ = try open(i) }
+    /// Replaces the stored keystore with `header` (given a new generation) and the live records:
+    /// copied as they are, or re-sealed under `newKeys` (a re-key: every record decrypted,
+    /// given its lookup key under the new master key and sealed again, sequence numbers kept).
+    func rewrite(_ s: any KeystoreStorageSession, header: KeystoreHeader, newKeys: MasterKeys? = nil) throws(KeystoreError) {
+        let (parts, h, k) = try rewritten(s, header: header, newKeys: newKeys)
+        try s.replaceAll(header: parts.header, state: parts.state, frames: parts.frames)
+        keys = k
+        view = try LogView.load(s, header: h, headerBytes: parts.header, keys: k)
+    }
+
+    private func rewritten(_ s: any KeystoreStorageSession, header: KeystoreHeader,
+                           newKeys: MasterKeys?) throws(KeystoreError) -> (parts: KeystoreImage.Parts, header: KeystoreHeader, keys: MasterKeys) {
+        let v = current()
+        // The tail's records are authenticated before they are copied into a snapshot.
+        let live = try liveRecords(s, authenticateTail: newKeys == nil)
+        let log = try s.frames(from: v.logStart, to: v.state.logEnd)
+        guard log.count == v.state.logEnd - v.logStart else { throw .damaged(detail: "cut short: the log ends before byte \(v.state.logEnd)") }
+        var h = header
+        h.generation = Random.bytes(KeystoreHeader.generationByteCount)
+        let k = newKeys ?? keys
+        var frames: [[UInt8]] = []
+        var refs: [FrameRef] = []
+        var position = h.logStart
+        for r in live.rows.sorted(by: { $0.sequence < $1.sequence }) {
+            let o = r.position - v.logStart
+            var bytes = Array(log[o..<(o + r.length)])
+            var key = r.key
+            if let newKeys {
+                let plain = try SealedFrame.open(bytes, ref: r, keystoreID: keystoreID, recordKey: keys.record)
+                key = try lookupKey(of: r.type, plaintext: plain, keys: newKeys)
+                bytes = try SealedFrame.seal(plain, type: r.type, sequence: r.sequence, key: key, keystoreID: keystoreID,
+                                             recordKey: newKeys.record)
+            }
+            refs.append(FrameRef(position: position, length: bytes.count, type: r.type, sequence: r.sequence, key: key))
+            frames.append(bytes)
+            position += bytes.count
+        }
+        let parts = try KeystoreImage.finish(header: h, keys: k, frames: frames, refs: refs, lastSequence: v.state.lastSequence,
+                                             auditCount: v.state.auditCount, auditHead: v.state.auditHead)
+        return (parts, h, k)
+    }
+
+    /// The lookup key a record's contents give it under `keys` (re-key and migration).
+    func lookupKey(of type: RecordType, plaintext: SecretBytes, keys: MasterKeys) throws(KeystoreError) -> LookupKey {
+        let r = try RecordReader(plaintext)
+        switch type {
+        case .entry, .tokenState, .tokenLease: return LookupKey(try keys.lookupKey(.label, Label.comparisonKey(try r.requiredText(.label))))
+        case .ledger: return LookupKey(try keys.lookupKey(.blob, try r.requiredText(.blobID)))
+        case .setting: return LookupKey(try keys.lookupKey(.setting, try r.requiredText(.name)))
+        case .request: return LookupKey(try keys.lookupKey(.request, try r.requiredText(.request)))
+        case .audit: return LookupKey(try keys.lookupKey(.audit, ""))
+        case .identity: return LookupKey(try keys.lookupKey(.identity, ""))
+        case .removal, .index: throw .damaged(detail: "a \(type) record is never live")
+        }
     }
 }

@@ -2,25 +2,36 @@ extension Keystore {
     /// The value of the setting `name`, if one was stored (sealed like every record).
     /// - Throws: `KeystoreError.damaged`, lock and I/O errors.
     public func setting(_ name: String) async throws(KeystoreError) -> String? {
-        let key = try settingKey(name)
-        guard let i = try await read({ () throws(KeystoreError) -> Int? in index.settings[LookupKey(key)] }) else { return nil }
-        let r = try RecordReader(try open(i))
-        guard try r.requiredText(.name) == name else { throw .damaged(detail: "setting record holds another name") }
-        return try r.requiredText(.value)
+        let key = try lookupKey(.setting, name)
+        return try await read { (s) throws(KeystoreError) -> String? in
+            guard let r = try latest(key, type: .setting, s) else { return nil }
+            let reader = try RecordReader(try open(r, s))
+            guard try reader.requiredText(.name) == name else { throw .damaged(detail: "record \(r.sequence): setting holds another name") }
+            return try reader.requiredText(.value)
+        }
     }
 
     /// Stores `value` for the setting `name`, superseding any earlier value.
     /// - Throws: `KeystoreError.invalidEntry` for an empty name, lock and I/O errors.
     public func setSetting(_ name: String, to value: String) async throws(KeystoreError) {
         guard !name.isEmpty else { throw .invalidEntry(detail: "setting name is empty") }
-        let key = try settingKey(name)
+        let key = try lookupKey(.setting, name)
         var w = RecordWriter()
         w.add(.name, name)
         w.add(.value, value)
         let plain = try w.encoded()
         try await write { (s) throws(KeystoreError) in
-            try commit([(.setting, key, plain)], in: s)
-            try compactIfWorthwhile(s)
+            let old = try latest(key, type: .setting, s)
+            try commit([NewRecord(type: .setting, key: key, plaintext: plain)], dead: old?.length ?? 0, in: s)
         }
+    }
+
+    /// The latest record of `type` under `key` (settings, requests): any other type there is damage.
+    func latest(_ key: LookupKey, type: RecordType, _ s: any KeystoreStorageSession) throws(KeystoreError) -> FrameRef? {
+        let refs = try current().refs(for: key, s)
+        for r in refs where r.type != type {
+            throw .damaged(detail: "record \(r.sequence) at byte \(r.position) has an unexpected type for its lookup key")
+        }
+        return refs.last
     }
 }

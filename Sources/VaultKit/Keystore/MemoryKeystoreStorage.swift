@@ -1,29 +1,36 @@
 /// A keystore held in memory as the exact bytes of a keystore file. For fuzzing the reader
-/// (unlocked with a key file, so no KDF runs), for tests, and as the smallest example of a
-/// `KeystoreStorage` back end. One process only: its "lock" is the caller's single task.
+/// (unlocked with a key file, so no KDF runs), for tests, for a format-1 keystore migrated where
+/// it could not be written, and as the smallest example of a `KeystoreStorage` back end. One
+/// process only: its "lock" is the caller's single task.
 public final class MemoryKeystoreStorage: KeystoreStorage {
-    /// The keystore file's bytes: header, then frames.
-    public private(set) var image: [UInt8]
-    private var generation: UInt64 = 0
+    /// The keystore file's bytes: header, state slots, frames.
+    public internal(set) var image: [UInt8]
+    /// A name for messages.
+    public let location: String
+    /// When set, every change fails with this error (a migrated keystore served read-only).
+    let refusal: KeystoreError?
 
     /// An empty storage (create a keystore in it), or one holding the bytes of a keystore file.
     public init(image: [UInt8] = []) {
         self.image = image
+        location = "memory"
+        refusal = nil
     }
 
-    /// "memory".
-    public var location: String { "memory" }
+    init(image: [UInt8], location: String, refusingChangesWith refusal: KeystoreError) {
+        self.image = image
+        self.location = location
+        self.refusal = refusal
+    }
 
     /// - Throws: `KeystoreError.alreadyExists` when the image is not empty.
-    public func create(header: [UInt8], records: [SealedRecord]) async throws(KeystoreError) {
+    public func create(header: [UInt8], state: [UInt8], frames: [[UInt8]]) async throws(KeystoreError) {
         guard image.isEmpty else { throw .alreadyExists(path: location) }
-        image = header + records.flatMap { $0.frame() }
+        image = ImageLayout.image(header: header, state: state, frames: frames)
     }
 
     /// The first bytes of the image (the parser checks them).
-    public func readHeader() async throws(KeystoreError) -> [UInt8] {
-        Array(image.prefix(KeystoreHeader.maxByteCount))
-    }
+    public func readHeader() async throws(KeystoreError) -> [UInt8] { Session(storage: self).prefix() }
 
     /// Runs `body` at once: memory is not shared between processes.
     /// - Throws: what `body` throws.
@@ -32,37 +39,51 @@ public final class MemoryKeystoreStorage: KeystoreStorage {
         try body(Session(storage: self))
     }
 
-    private struct Session: KeystoreStorageSession {
+    private final class Session: KeystoreStorageSession {
         let storage: MemoryKeystoreStorage
+        init(storage: MemoryKeystoreStorage) { self.storage = storage }
 
-        func header() throws(KeystoreError) -> [UInt8] {
-            let h = try KeystoreHeader.parse(storage.image[...], path: storage.location)
-            return Array(storage.image[0..<h.byteCount])
+        var image: [UInt8] { storage.image }
+
+        func slice(_ from: Int, _ count: Int) -> [UInt8] {
+            guard from >= 0, count > 0, from < image.count else { return [] }
+            return Array(image[from..<min(image.count, from + min(count, image.count - from))])
         }
 
-        func records(since cursor: StorageCursor?) throws(KeystoreError) -> (records: [SealedRecord], cursor: StorageCursor, restarted: Bool) {
-            let h = try KeystoreHeader.parse(storage.image[...], path: storage.location)
-            let gen = [storage.generation]
-            let restarted = cursor == nil || cursor!.generation != gen || cursor!.position > storage.image.count
-            let start = restarted ? h.byteCount : cursor!.position
-            let (found, length) = try SealedRecord.parseLog(Array(storage.image[start...]))
-            return (found, StorageCursor(generation: gen, position: start + length,
-                                         interruptedBytes: storage.image.count - start - length), restarted)
+        func prefix() -> [UInt8] {
+            if let l = ImageLayout.headerLength(slice(0, 14)) { return slice(0, l) }
+            return slice(0, KeystoreHeader.maxByteCount)
         }
 
-        func append(_ records: [SealedRecord]) throws(KeystoreError) -> StorageCursor {
-            // Drop an interrupted tail, as the file back end does.
-            let h = try KeystoreHeader.parse(storage.image[...], path: storage.location)
-            let (_, length) = try SealedRecord.parseLog(Array(storage.image[h.byteCount...]))
-            storage.image.removeLast(storage.image.count - h.byteCount - length)
-            storage.image += records.flatMap { $0.frame() }
-            return StorageCursor(generation: [storage.generation], position: storage.image.count)
+        func header() throws(KeystoreError) -> [UInt8] { prefix() }
+
+        func states() throws(KeystoreError) -> [[UInt8]] {
+            guard let l = ImageLayout.headerLength(slice(0, 14)) else { return [] }
+            return (0..<ImageLayout.stateSlots).map { slice(l + $0 * KeystoreState.byteCount, KeystoreState.byteCount) }
         }
 
-        func replaceAll(header: [UInt8], records: [SealedRecord]) throws(KeystoreError) -> StorageCursor {
-            storage.image = header + records.flatMap { $0.frame() }
-            storage.generation += 1
-            return StorageCursor(generation: [storage.generation], position: storage.image.count)
+        func frames(from: Int, to: Int) throws(KeystoreError) -> [UInt8] { slice(from, to - from) }
+
+        func bytes(ofFrameAt position: Int, offset: Int, count: Int) throws(KeystoreError) -> [UInt8] {
+            slice(position + offset, count)
         }
+
+        func storedEnd() throws(KeystoreError) -> Int { image.count }
+
+        func commit(frames: [[UInt8]], at position: Int, state: [UInt8], slot: Int) throws(KeystoreError) {
+            if let refusal = storage.refusal { throw refusal }
+            guard let l = ImageLayout.headerLength(slice(0, 14)), position <= image.count else { throw .damaged(detail: "commit past the end") }
+            storage.image.removeLast(image.count - position)
+            for f in frames { storage.image += f }
+            let o = l + slot * KeystoreState.byteCount
+            storage.image.replaceSubrange(o..<(o + KeystoreState.byteCount), with: state)
+        }
+
+        func replaceAll(header: [UInt8], state: [UInt8], frames: [[UInt8]]) throws(KeystoreError) {
+            if let refusal = storage.refusal { throw refusal }
+            storage.image = ImageLayout.image(header: header, state: state, frames: frames)
+        }
+
+        func storedImage() throws(KeystoreError) -> [UInt8] { image }
     }
 }

@@ -105,11 +105,13 @@ enum RecordTag: UInt8, CustomStringConvertible {
     case label = 0x01, type = 0x02, fieldName = 0x03, fieldValue = 0x04
     case from = 0x05, note = 0x06, blobID = 0x07, request = 0x08
     case created = 0x09, expires = 0x0a, opened = 0x0b
-    case secretKey = 0x10, state = 0x11
-    case refreshToken = 0x20, accessToken = 0x21, accessExpires = 0x22
-    case holder = 0x28, leaseExpires = 0x29
+    case secretKey = 0x10, state = 0x11, stateChanged = 0x12
+    case refreshToken = 0x20, accessToken = 0x21, accessExpires = 0x22, refreshedAt = 0x23, refreshIssuedAt = 0x24
+    case holder = 0x28, leaseExpires = 0x29, leasePhase = 0x2a
     case name = 0x30, value = 0x31
     case stored = 0x38
+    case requestState = 0x40, answeredBy = 0x41, requestChanged = 0x42
+    case auditNumber = 0x50, auditPrevious = 0x51, auditTime = 0x52, auditOperation = 0x53
 
     var description: String { "0x" + String(rawValue, radix: 16) }
 }

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// How a new keystore (or a passphrase change) protects the master key.
+/// How a new keystore (or a new unlock method) protects the master key.
 public enum KeystoreProtection {
     /// A passphrase, stretched with Argon2id at one of libsodium's named profiles.
     case passphrase(SecretBytes, profile: KDFProfile)
@@ -30,7 +30,9 @@ public enum KeyFile {
     public static func create(at path: String) throws(KeystoreError) {
         let key: SecretBytes
         do { key = try SecretBytes.random(count: byteCount) } catch { throw .sodium(error) }
-        let fd = try FileIO.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        // Its folder must be trusted, as the keystore's: another user who may write it could
+        // replace the key file.
+        let fd = try FileIO.open(try FileIO.resolve(path), O_WRONLY | O_CREAT | O_EXCL, 0o600)
         // A short write is not an error: write the rest, so a failure is seen with its own errno
         // (a single write cut short by a full disk returns a count, and errno is then stale).
         var done = 0
@@ -48,9 +50,22 @@ public enum KeyFile {
     }
 
     /// Reads a key file straight into secret memory.
-    /// - Throws: `KeystoreError.notFound`, `.permissionsTooOpen`, `.invalidKeyFile` (not 32 bytes), `.io`.
+    /// The key file must belong to the running user, be private (mode 0600 or stricter) and
+    /// sit in a trusted folder, reached through no symlink another user controls (`FileTrust`).
+    /// - Throws: `KeystoreError.notFound`, `.permissionsTooOpen`, `.ownedByAnotherUser`,
+    ///   `.folderWritableByOthers`, `.invalidKeyFile` (not 32 bytes), `.io`.
     public static func read(at path: String) throws(KeystoreError) -> SecretBytes {
-        let fd = try FileIO.open(path, O_RDONLY)
+        let real: String
+        do { real = try FileIO.resolve(path) } catch {
+            // A missing file is named as the caller gave it.
+            if case .notFound = error { throw .notFound(path: path) }
+            throw error
+        }
+        let fd: Int32
+        do { fd = try FileIO.open(real, O_RDONLY) } catch {
+            if case .notFound = error { throw .notFound(path: path) }
+            throw error
+        }
         defer { close(fd) }
         let st = try FileIO.checkPrivate(fd, path)
         guard st.st_size == off_t(byteCount) else { throw .invalidKeyFile(path: path, size: Int(st.st_size)) }
@@ -67,62 +82,85 @@ public enum KeyFile {
     }
 }
 
-extension KeystoreHeader {
-    /// A new slot wrapping `masterKey` under `protection`. Runs the KDF for a passphrase.
-    static func makeSlot(_ protection: KeystoreProtection, masterKey: SecretBytes, keystoreID: [UInt8]) throws(KeystoreError) -> Slot {
-        let kind: SlotKind
-        let profile: KDFProfile?
-        let salt: [UInt8]
-        let kek: SecretBytes
-        switch protection {
-        case .passphrase(let pass, let p):
-            guard pass.count > 0 else { throw .emptyPassphrase }
-            kind = .passphrase; profile = p; salt = Random.bytes(saltByteCount)
-            do { kek = try PasswordHash.deriveKey(passphrase: pass, salt: salt, profile: p, length: 32) } catch { throw .sodium(error) }
-        case .keyFile(let path):
-            kind = .keyFile; profile = nil; salt = [UInt8](repeating: 0, count: saltByteCount)
-            kek = try KeyFile.read(at: path)
+extension KeystoreProtection {
+    var kind: UnlockSlot.Kind {
+        switch self {
+        case .passphrase: .passphrase
+        case .keyFile: .keyFile
         }
-        let h = KeystoreHeader(keystoreID: keystoreID, slots: [])
-        let nonce = Random.bytes(nonceByteCount)
-        let ad = h.wrapAssociatedData(kind: kind, profile: profile, salt: salt)
-        do {
-            let wrapped = try XChaCha20Poly1305.seal(masterKey, associatedData: ad, nonce: nonce, key: kek)
-            return Slot(kind: kind, profile: profile, salt: salt, nonce: nonce, wrappedKey: wrapped)
-        } catch { throw .sodium(error) }
     }
 
-    /// Unwraps the master key with `unlock`. Runs the KDF for a passphrase: call it before any
-    /// lock is taken, and only on a header whose checksum has been verified.
-    /// - Throws: `.unlockMethodNotAvailable`, `.emptyPassphrase`, `.wrongPassphrase`, `.wrongKeyFile`,
-    ///   key file errors.
-    func unwrap(_ unlock: KeystoreUnlock) throws(KeystoreError) -> SecretBytes {
-        let wanted: SlotKind
-        switch unlock {
-        case .passphrase: wanted = .passphrase
-        case .keyFile: wanted = .keyFile
+    /// The default name of an unlock method of this kind: `passphrase` or `key-file`.
+    var defaultName: String { kind == .passphrase ? "passphrase" : "key-file" }
+}
+
+extension KeystoreUnlock {
+    var kind: UnlockSlot.Kind {
+        switch self {
+        case .passphrase: .passphrase
+        case .keyFile: .keyFile
         }
-        guard let slot = slots.first(where: { $0.kind == wanted }) else {
-            throw .unlockMethodNotAvailable(offered: wanted == .passphrase ? "passphrase" : "key file",
-                                            available: slots.map { $0.kind == .passphrase ? "passphrase" : "key file" })
+    }
+}
+
+extension UnlockSlot.Kind {
+    /// "passphrase" or "key file", for messages.
+    var words: String { self == .passphrase ? "passphrase" : "key file" }
+}
+
+/// What unlocking a header gives.
+struct UnlockedSlot {
+    let index: Int
+    let opened: UnlockSlot.Opened
+    let master: SecretBytes
+}
+
+extension KeystoreHeader {
+    /// Unlocks with `unlock`: tries each slot of its kind in header order (one KDF per
+    /// passphrase slot tried). Call it before any lock is taken, and only on a header whose
+    /// checksum has been verified.
+    /// - Throws: `.unlockMethodNotAvailable`, `.emptyPassphrase`, `.wrongPassphrase` (with the
+    ///   profiles the slots ask for), `.wrongKeyFile`, key file errors, `.damaged`.
+    func unlock(_ unlock: KeystoreUnlock) throws(KeystoreError) -> UnlockedSlot {
+        let kind = unlock.kind
+        let candidates = slots.indices.filter { slots[$0].kind == kind }
+        guard !candidates.isEmpty else {
+            var available: [String] = []
+            for s in slots where !available.contains(s.kind.words) { available.append(s.kind.words) }
+            throw .unlockMethodNotAvailable(offered: kind.words, available: available)
         }
-        let kek: SecretBytes
         switch unlock {
         case .passphrase(let pass):
             guard pass.count > 0 else { throw .emptyPassphrase }
-            do {
-                kek = try PasswordHash.deriveKey(passphrase: pass, salt: slot.salt, profile: slot.profile ?? .moderate, length: 32)
-            } catch { throw .sodium(error) }
+            for i in candidates {
+                let slot = slots[i]
+                let kek: SecretBytes
+                do {
+                    kek = try PasswordHash.deriveKey(passphrase: pass, salt: slot.salt, profile: slot.profile ?? .moderate, length: 32)
+                } catch { throw .sodium(error) }
+                if let found = try open(i, kek: kek) { return found }
+            }
+            // The checksum matched, but it is no MAC: a slot edited to another KDF profile fails
+            // exactly like a wrong passphrase. Say which profiles were asked for.
+            throw .wrongPassphrase(profiles: candidates.compactMap { slots[$0].profile })
         case .keyFile(let path):
-            kek = try KeyFile.read(at: path)
+            let kek = try KeyFile.read(at: path)
+            for i in candidates { if let found = try open(i, kek: kek) { return found } }
+            throw .wrongKeyFile
         }
-        let ad = wrapAssociatedData(kind: slot.kind, profile: slot.profile, salt: slot.salt)
-        do {
-            return try XChaCha20Poly1305.open(slot.wrappedKey, associatedData: ad, nonce: slot.nonce, key: kek)
-        } catch {
-            // The checksum matched, so the header is intact: a failure here is the wrong secret.
-            guard error == .authenticationFailed else { throw .sodium(error) }
-            throw wanted == .passphrase ? .wrongPassphrase : .wrongKeyFile
+    }
+
+    /// Unlocks with a KEK at hand for a slot of `kind` with this salt and profile (a format-1
+    /// keystore migrated meanwhile by another process: its slot kept salt and profile).
+    func unlock(kek: SecretBytes, kind: UnlockSlot.Kind, salt: [UInt8], profile: KDFProfile?) throws(KeystoreError) -> UnlockedSlot? {
+        for i in slots.indices where slots[i].kind == kind && slots[i].salt == salt && slots[i].profile == profile {
+            if let found = try open(i, kek: kek) { return found }
         }
+        return nil
+    }
+
+    private func open(_ i: Int, kek: SecretBytes) throws(KeystoreError) -> UnlockedSlot? {
+        guard let opened = try slots[i].unwrap(kek: kek, keystoreID: keystoreID) else { return nil }
+        return UnlockedSlot(index: i, opened: opened, master: try slots[i].openMaster(opened, keystoreID: keystoreID))
     }
 }

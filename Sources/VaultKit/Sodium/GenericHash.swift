@@ -32,6 +32,24 @@ public enum GenericHash {
         return out
     }
 
+    /// The `length`-byte unkeyed BLAKE2b digest of public `message` (the keystore's index
+    /// snapshot hashes, whose digest sits in a MAC'd state).
+    /// - Throws: `SodiumError.invalidLength` for an output size outside libsodium's limits.
+    public static func hashPublic(_ message: [UInt8], length: Int) throws(SodiumError) -> [UInt8] {
+        Sodium.ensureInitialized()
+        guard (minByteCount...maxByteCount).contains(length) else {
+            throw .invalidLength(what: "generichash output", expected: maxByteCount, actual: length)
+        }
+        var out = [UInt8](repeating: 0, count: length)
+        let rc = message.withUnsafeBufferPointer { m in
+            out.withUnsafeMutableBufferPointer { o in
+                crypto_generichash(o.baseAddress!, length, m.baseAddress, UInt64(m.count), nil, 0)
+            }
+        }
+        guard rc == 0 else { throw .unexpectedFailure(call: "crypto_generichash") }
+        return out
+    }
+
     /// A secret subkey: the `length`-byte keyed BLAKE2b digest of the public `context` under
     /// `key`, written straight to secret memory.
     /// - Throws: `SodiumError.invalidLength`, `.outOfMemory`, `.unexpectedFailure`.

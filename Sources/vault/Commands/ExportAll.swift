@@ -12,6 +12,7 @@ extension Export {
     func validateAll() throws {
         if all && label != nil { throw ValidationError("give a label or --all, not both") }
         if !all && label == nil { throw ValidationError("missing expected argument '<label>' (or --all)") }
+        if all && version.entryVersion != nil { throw ValidationError("--entry-version reads one entry; it does not go with --all") }
         if all && format != .json {
             // Field names repeat across entries: env lines of several entries would overwrite each other.
             throw ValidationError("--all writes JSON only; export one entry at a time for --format env")

@@ -117,7 +117,14 @@ struct OpenCommand: VaultCommand {
                 if progress { Console.write(2, Array("\rvault: opening \(item.n + 1)/\(files.count) \u{1b}[K".utf8)) }
                 for (i, outcome) in outcomes.enumerated() {
                     let place = InputFile.display(item.file) + (outcomes.count > 1 ? " blob \(i + 1)" : "") + (outcome.line > 0 ? " (line \(outcome.line))" : "")
-                    batch.add(place, outcome.result)
+                    // A file with no blob at all that is another kind of file (a keystore, a
+                    // .pub) is named as such.
+                    var report: CLIFailure?
+                    if case .failure(.armor(.noBlock)) = outcome.result, case .success(let bytes) = item.bytes,
+                       case let kind = FileKind.of(bytes), kind != .text {
+                        report = FileKind.mismatch(place, is: kind, wanted: "a text with sealed blobs")
+                    }
+                    batch.add(place, outcome.result, report: report)
                     if batch.isFull {
                         if progress { Console.write(2, Array("\r\u{1b}[K".utf8)) }
                         try await batch.flush()
@@ -135,19 +142,38 @@ struct OpenCommand: VaultCommand {
     static func summary(stored: Int, refusals: [String: Int]) {
         let refused = refusals.values.reduce(0, +)
         guard refused > 0 || stored > 1 else { return }
-        let reasons = refusals.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        let reasons = refusals.sorted { $0.key < $1.key }.map { "\($0.value) \(plural($0.key, $0.value))" }.joined(separator: ", ")
         // A message of CLI.md's forms: an error when a blob was refused, else a hint.
         let text = "opened \(stored), refused \(refused)\(reasons.isEmpty ? "" : " (\(reasons))")"
         if refused > 0 { Console.error(text) } else { Console.hint(text) }
     }
 
-    /// The reason a blob was refused, for the summary: the class of FORMAT.md §6.
+    /// The reason a blob was refused, for the summary, in plain words for a person (FORMAT.md
+    /// §6's class names, `no_matching_key` and the like, are for scripts: `inspect --json`).
     static func reason(_ error: ReceiveError) -> String {
         switch error {
-        case .open(let e): e.className
-        case .keystore(.replay): "replay"
-        case .keystore(.labelInUse): "label in use"
-        case .keystore: "keystore error"
+        case .open(.armor(.noBlock)): "without a sealed blob"
+        case .open(.armor), .open(.base64), .open(.length): "damaged in transit"
+        case .open(.magic): "not a vault blob"
+        case .open(.version): "of a newer format"
+        case .open(.noMatchingKey): "sealed to another key"
+        case .open(.decrypt): "tampered with or corrupted"
+        case .open(.payload): "with invalid contents"
+        case .open(.recipientMismatch): "with a tampered header"
+        case .open(.expired): "expired"
+        case .keystore(.replay): "already opened"
+        case .keystore(.labelInUse): "with a label in use"
+        case .keystore: "not stored (keystore error)"
+        }
+    }
+
+    /// A reason counted: the few that name a thing take its plural.
+    static func plural(_ reason: String, _ count: Int) -> String {
+        guard count != 1 else { return reason }
+        switch reason {
+        case "unreadable file": return "unreadable files"
+        case "not a vault blob": return "not vault blobs"
+        default: return reason
         }
     }
 }

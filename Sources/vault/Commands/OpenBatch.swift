@@ -16,21 +16,22 @@ struct OpenBatch {
     private(set) var stored = 0
     var refusals: [String: Int] = [:]
 
-    private var pending: [(place: String, result: Result<Receiver.PreparedBlob, ReceiveError>)] = []
+    private var pending: [(place: String, result: Result<Receiver.PreparedBlob, ReceiveError>, report: CLIFailure?)] = []
 
     init(options: Receiver.Options) { self.options = options }
 
     /// Whether the next blob should wait for a flush first.
     var isFull: Bool { pending.count >= Self.capacity }
 
-    /// Adds the outcome of opening one blob; `place` names it in messages.
-    mutating func add(_ place: String, _ result: Result<OpenedBlob, OpenError>) {
+    /// Adds the outcome of opening one blob; `place` names it in messages, `report` words its
+    /// refusal when the usual message would not fit.
+    mutating func add(_ place: String, _ result: Result<OpenedBlob, OpenError>, report: CLIFailure? = nil) {
         switch result {
         case .failure(let e):
-            pending.append((place, .failure(.open(e))))
+            pending.append((place, .failure(.open(e)), report))
         case .success(let opened):
             let prepared = Receiver.prepare(opened.payload, options: options, now: Handoff.now())
-            pending.append((place, prepared))
+            pending.append((place, prepared, report))
         }
     }
 
@@ -51,11 +52,11 @@ struct OpenBatch {
             switch outcome {
             case .success(let blob):
                 stored += 1
-                Console.outLine([Escape.forTerminal(blob.label), blob.type.rawValue, blob.clientID ?? "-"].joined(separator: "\t"))
+                Console.outLine([blob.label, blob.type.rawValue, blob.clientID ?? "-"].map(Escape.forTerminal).joined(separator: "\t"))
                 if blob.replaced { Console.hint("\(Escape.quoted(blob.label)): the earlier version is kept in its history (vault show --history)") }
             case .failure(let error):
                 refusals[OpenCommand.reason(error), default: 0] += 1
-                Console.report(Messages.failure(p.place, error))
+                Console.report(p.report ?? Messages.failure(p.place, error))
             }
         }
         pending.removeAll(keepingCapacity: true)

@@ -20,10 +20,16 @@ extension Messages {
             Explanation(text: "the keystore is damaged (\(detail))", hints: ["restore it from a backup"])
         case .emptyPassphrase:
             Explanation(text: "the passphrase is empty", hints: ["an empty passphrase is refused; give one"])
-        case .wrongPassphrase:
-            Explanation(text: "wrong passphrase for the keystore", hints: ["check the passphrase (or --passphrase-file); the keystore itself is intact"])
+        case .wrongPassphrase(let profiles):
+            // A slot edited to another KDF profile fails exactly like a wrong passphrase: never
+            // claim the keystore is intact; name the profile the slot asks for.
+            Explanation(text: "wrong passphrase for the keystore, or its key slot was altered (it asks for KDF profile "
+                        + profiles.map(\.rawValue).joined(separator: ", ") + ")",
+                        hints: ["check the passphrase (or --passphrase-file); if it is right and the keystore was not made with that profile, "
+                                + "its header was edited: restore it from a backup"])
         case .wrongKeyFile:
-            Explanation(text: "this key file does not unlock the keystore", hints: ["check --key-file / VAULT_KEY_FILE; the keystore itself is intact"])
+            Explanation(text: "this key file does not unlock the keystore, or its key slot was altered",
+                        hints: ["check --key-file / VAULT_KEY_FILE; if it is the right key file, restore the keystore from a backup"])
         case .unlockMethodNotAvailable(let offered, let available):
             Explanation(text: "the keystore cannot be unlocked with a \(offered)",
                         hints: ["it is unlocked with a \(available.joined(separator: " or a ")): "
@@ -31,6 +37,39 @@ extension Messages {
         case .permissionsTooOpen(let path, let mode):
             Explanation(text: "\(Escape.quoted(path)) can be read by group or others (mode \(String(mode & 0o777, radix: 8))); refusing it",
                         hints: ["make it private: chmod 600 \(InputFile.shellQuoted(path))"])
+        case .ownedByAnotherUser(let path, let owner):
+            Explanation(text: "\(Escape.quoted(path)) belongs to another user (uid \(owner)); refusing it: that user could change or replace it",
+                        hints: [path.hasSuffix(".lock")
+                                ? "if no vault process is using the keystore, remove that lock file: rm \(InputFile.shellQuoted(path))"
+                                : "vault trusts only files, folders and symlinks of the user running it (folders and symlinks of root too): "
+                                  + "chown it to this user, or keep the keystore in a folder of your own"])
+        case .folderWritableByOthers(let path, let mode):
+            Explanation(text: "the folder \(Escape.quoted(path)) can be written by group or others (mode \(String(mode & 0o7777, radix: 8))) "
+                        + "and has no sticky bit; refusing it: anyone who can write it could replace the keystore or its key file",
+                        hints: ["make it writable by its owner only: chmod go-w \(InputFile.shellQuoted(path))"])
+        case .symlinkRefused(let path):
+            Explanation(text: "\(Escape.quoted(path)) is a symlink; refusing to follow it",
+                        hints: ["remove it (rm \(InputFile.shellQuoted(path))); vault makes its lock file itself"])
+        case .unlockMethodChanged(let path):
+            Explanation(text: "the keystore \(Escape.quoted(path)) was re-keyed by another process, and the way it was unlocked here no longer opens it",
+                        hints: ["run the command again with a current passphrase or key file"])
+        case .noSuchUnlockMethod(let name):
+            Explanation(text: "the keystore has no unlock method \(Escape.quoted(name))")
+        case .unlockMethodExists(let name):
+            Explanation(text: "the keystore has an unlock method \(Escape.quoted(name)) already", hints: ["choose another name"])
+        case .invalidUnlockMethodName(let name):
+            Explanation(text: "\(Escape.quoted(name)) is not a valid unlock method name",
+                        hints: ["1 to 32 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"])
+        case .tooManyUnlockMethods(let maximum):
+            Explanation(text: "the keystore has \(maximum) unlock methods, the most it can hold", hints: ["remove one first"])
+        case .lastUnlockMethod(let name):
+            Explanation(text: "\(Escape.quoted(name)) is the keystore's only unlock method; removing it would leave nothing that opens it",
+                        hints: ["add another unlock method first"])
+        case .noSuchIdentity(let fingerprint):
+            Explanation(text: "the keystore holds no identity \(fingerprint)")
+        case .identityRetired(let fingerprint, let retired):
+            Explanation(text: "the identity \(fingerprint) was retired at \(retired); it opens nothing any more",
+                        hints: ["ask the sender to seal again to the current recipient (vault recipient)"])
         case .invalidKeyFile(let path, let size):
             Explanation(text: "the key file \(Escape.quoted(path)) is \(size) bytes, not \(KeyFile.byteCount)",
                         hints: ["a key file is exactly 32 random bytes, as `vault init --with-key-file` writes it"])
@@ -85,7 +124,8 @@ extension Messages {
         case EFBIG, ENOSPC, EDQUOT:
             return ["the disk is full or a file size limit was reached: free some space, then run the command again; "
                     + "what failed to be written was not kept"]
-        case EACCES, EPERM, EROFS where path.hasSuffix(".lock") || path.contains(".tmp-"):
+        // (Each pattern carries the condition: a `where` after a list applies to its last item only.)
+        case EACCES where besideKeystore(path), EPERM where besideKeystore(path), EROFS where besideKeystore(path):
             let dir = Path.directory(of: path)
             return ["vault writes beside the keystore (its .lock file; a new copy to change the passphrase): "
                     + "the folder \(Escape.quoted(dir)) must be writable by this user; the keystore was not changed"]
@@ -93,6 +133,9 @@ extension Messages {
             return []
         }
     }
+
+    /// A file vault makes beside the keystore: its lock, or a temporary copy.
+    private static func besideKeystore(_ path: String) -> Bool { path.hasSuffix(".lock") || path.contains(".tmp-") }
 
     static func receive(_ e: ReceiveError) -> Explanation {
         switch e {
