@@ -5,10 +5,13 @@
 //   keystore-stress lease KEYSTORE KEYFILE LABEL HOLD_MS LOG [crash]
 //   keystore-stress compact KEYSTORE KEYFILE COUNT
 //   keystore-stress leases KEYSTORE KEYFILE LABEL ROUNDS LOG
+//   keystore-stress refresh-crash KEYSTORE KEYFILE LABEL
 // `leases` takes the lease ROUNDS times in one process (one connection), adding one to the
 // counter each time and appending "start end" (microseconds) to LOG with O_APPEND.
 // `lease` adds one to the counter kept in the entry's refresh token and appends
 // "start end" (milliseconds) to LOG; with `crash` it exits while holding the lease.
+// `refresh-crash` takes the lease as a refresh (marked in flight, lease of 0.5 s) and exits
+// inside the refresh, as a process killed after sending the refresh token would.
 import Foundation
 import VaultKit
 #if PostgreSQL
@@ -87,6 +90,8 @@ do {
         }
         close(log)
         print("counter \(last)")
+    case "refresh-crash":
+        _ = try await ks.refreshTokenState(args[3], leaseDuration: 0.5, waitAtMost: 30, needsRefresh: { _, _ in true }) { _, _ in exit(3) }
     case "compact":
         guard let count = Int(args[3]) else { fail("usage: compact KEYSTORE KEYFILE COUNT") }
         for _ in 0..<count { try await ks.compact() }

@@ -18,10 +18,13 @@ struct Vault: ParsableCommand {
             Example:
               vault seal --to integrator.pub -o acme.vault
             """,
-            version: "vault \(vaultVersion) (libsodium \(sodiumVersion))",
+            version: versionText,
             subcommands: Self.commands
         )
     }
+
+    /// What `vault --version` prints.
+    static var versionText: String { BuildInfo.versionLine }
 
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [ParsableCommand.Type] = [
@@ -34,6 +37,10 @@ struct Vault: ParsableCommand {
         Export.self,
         Remove.self,
         Passwd.self,
+        Connect.self,
+        Token.self,
+        Status.self,
+        Webhook.self,
         Verify.self,
         Migrate.self,
         Seal.self,

@@ -35,7 +35,7 @@ final class GeneralTests: CLITestCase {
 
     func testUsageMistakesExitTwoWithAHint() throws {
         let cases: [([String], String)] = [
-            (["frobnicate"], "unexpected argument 'frobnicate'"),
+            (["frobnicate"], "'frobnicate' is not a vault command"),
             (["seal", "--bogus"], "unknown option '--bogus'"),
             (["seal", "--division", "x"], "'x' is invalid for '--division"),
             (["seal", "--to"], "missing value for '--to"),
@@ -87,5 +87,44 @@ final class LinkingTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)
         XCTAssertTrue(text.contains("BIND_NOW"), "vault must be linked with -z now:\n\(text)")
+    }
+}
+
+/// Issue 9 item 2: an option of the root command after a subcommand is a usage mistake, never
+/// an answer to a question nobody asked with status 0.
+final class RootOptionTests: CLITestCase {
+    func testRootOptionsAfterASubcommandAreUsageMistakes() throws {
+        let cases: [[String]] = [
+            ["get", "Acme BV", "client_secret", "--version", "1"],
+            ["get", "--version"],
+            ["export", "Acme BV", "--version", "2"],
+            ["seal", "--to", "x.pub", "--version"],
+            ["list", "--generate-completion-script", "bash"],
+            ["inspect", "x.vault", "--generate-completion-script=zsh"],
+            ["fingerprint", "x.pub", "--experimental-dump-help"],
+        ]
+        for args in cases {
+            let r = try run(args)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stdout, "", "\(args): nothing on standard output")
+            XCTAssertTrue(r.stderr.hasPrefix("vault: error: "), r.stderr)
+            XCTAssertTrue(r.stderr.contains("is an option of vault itself, not of 'vault \(args[0])'"), r.stderr)
+        }
+    }
+
+    func testRootOptionsWithOtherArgumentsAreUsageMistakes() throws {
+        for args in [["--version", "get", "Acme BV", "client_id"], ["--version", "extra"],
+                     ["--generate-completion-script", "bash", "extra"]] {
+            let r = try run(args)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stdout, "", "\(args)")
+            XCTAssertTrue(r.stderr.contains("is used alone"), r.stderr)
+        }
+        // Alone they still answer; after `--` the text is an argument (a file named --version).
+        XCTAssertEqual(try run("--version").status, 0)
+        XCTAssertEqual(try run("--generate-completion-script=fish").status, 0)
+        let file = try run("inspect", "--", "--version")
+        XCTAssertEqual(file.status, 1, file.stderr)
+        XCTAssertTrue(file.stderr.contains("cannot read '--version'"), file.stderr)
     }
 }

@@ -21,12 +21,26 @@ final class IntegratorInteractiveTests: IntegratorTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    /// Issue 9 item 14: a trivially weak passphrase is refused at the prompt, saying why.
+    func testInitRefusesAWeakPassphraseAtThePrompt() throws {
+        try scenario("init_weak")
+        XCTAssertTrue(try files().contains("weak.vault"))
+    }
+
     func testPasswdAsksTheOldPassphraseThenTheNewOneTwice() throws {
         try makePassphraseKeystore()
         try scenario("passwd_passphrase")
         try write("new.txt", "new " + passphrase)
         XCTAssertEqual(try plain(["list", "--keystore", ks, "--passphrase-file", "new.txt"]).status, 0)
         XCTAssertEqual(try plain(["list", "--keystore", ks, "--passphrase-file", "pass.txt"]).status, 1)
+    }
+
+    /// Found trying vault by hand: a mistyped passphrase is asked again, not the end of the run.
+    func testAWrongPassphraseAtTheTerminalIsAskedAgain() throws {
+        try makePassphraseKeystore()
+        try write("acme.vault", try sealed("Acme BV"))
+        try scenario("open_retry_passphrase")
+        XCTAssertEqual(try plain(["list", "--json", "--keystore", ks, "--passphrase-file", "pass.txt"]).stdout.contains("Acme BV"), true)
     }
 
     func testOpenAsksThePassphrase() throws {

@@ -247,20 +247,20 @@ final class IntegratorTests: IntegratorTestCase {
         XCTAssertEqual(object["division"] as? Int, 42)
         let ee = try reveal("export", "Acme BV", "--format", "env")
         XCTAssertEqual(ee.stdout, """
-            CLIENT_ID='\(clientID)'
-            CLIENT_SECRET='\(secret)'
-            WEBHOOK_SECRET='\(webhook)'
-            REGION='be'
-            DIVISION='42'
+            VAULT_CLIENT_ID='\(clientID)'
+            VAULT_CLIENT_SECRET='\(secret)'
+            VAULT_WEBHOOK_SECRET='\(webhook)'
+            VAULT_REGION='be'
+            VAULT_DIVISION='42'
 
             """)
         let ge = try reveal("export", "Other", "--format", "env")
-        XCTAssertEqual(ge.stdout, "API_KEY='it'\\''s a '\\''key'\\'''\nURL='https://x.example/a b'\n")
+        XCTAssertEqual(ge.stdout, "VAULT_API_KEY='it'\\''s a '\\''key'\\'''\nVAULT_URL='https://x.example/a b'\n")
         // A shell reads it back exactly.
         try write("other.env", ge.stdout)
         let sh2 = Process()
         sh2.executableURL = URL(fileURLWithPath: "/bin/sh")
-        sh2.arguments = ["-c", ". ./other.env && printf '%s' \"$API_KEY\""]
+        sh2.arguments = ["-c", ". ./other.env && printf '%s' \"$VAULT_API_KEY\""]
         sh2.currentDirectoryURL = dir
         let pipe = Pipe()
         sh2.standardOutput = pipe

@@ -66,6 +66,36 @@ final class InteractiveTests: CLITestCase {
         XCTAssertEqual(string(c.clientSecret), secret)
     }
 
+    /// Issue 9 item 12: an unusual secret is questioned right after it is typed.
+    func testAnUnusualSecretIsOfferedToBeTypedAgain() throws {
+        try write("extra.json", #"{"region":"de"}"#)
+        try scenario("unusual_secret")
+        guard case .exactOnline(let c) = try payload(try read("unusual.vault")).credentials else { return XCTFail() }
+        XCTAssertEqual(string(c.clientSecret), secret, "the second, retyped secret is sealed")
+        try scenario("unusual_secret_kept")
+        guard case .exactOnline(let k) = try payload(try read("kept.vault")).credentials else { return XCTFail() }
+        XCTAssertEqual(string(k.clientSecret), "abc-def_ghi.jk")
+    }
+
+    /// Issue 9 item 13: a review of what will be sealed, where a field can be changed.
+    func testTheReviewShowsEverythingAndChangesAField() throws {
+        try write("extra.json", #"{"region":"de"}"#)
+        try scenario("review_change")
+        guard case .exactOnline(let c) = try payload(try read("reviewed.vault")).credentials else { return XCTFail() }
+        XCTAssertEqual(c.clientID, clientID, "the client ID changed at the review")
+        XCTAssertEqual(string(c.clientSecret), secret, "the secret changed at the review")
+        XCTAssertEqual(c.region, .de)
+        try scenario("review_stop")
+        XCTAssertFalse(try files().contains("stopped.vault"))
+    }
+
+    /// docs/CUSTOMER.md's way to give the JSON without a file: pasted at a terminal, not echoed.
+    func testPastedInputIsNotEchoed() throws {
+        try scenario("paste")
+        guard case .exactOnline(let c) = try payload(try read("pasted.vault")).credentials else { return XCTFail() }
+        XCTAssertEqual(string(c.clientSecret), secret)
+    }
+
     func testInterruptRestoresTheTerminal() throws {
         try scenario("interrupted")
         XCTAssertEqual(try files(), [pub])

@@ -54,8 +54,9 @@ enum CLI {
         // Output goes to files, so a full pipe can never block the child.
         let outURL = directory.appendingPathComponent("../\(UUID().uuidString).out").standardized
         let errURL = directory.appendingPathComponent("../\(UUID().uuidString).err").standardized
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        // Private, as a receiving system's file of secrets should be (vault warns otherwise).
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
         defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         let input = Pipe()

@@ -57,7 +57,7 @@ final class UnlockTests: IntegratorTestCase {
         try assertRefused(missing, 1, "key file 'nope.key'", "--key-file", unchanged: before)
         XCTAssertFalse(missing.stderr.contains("vault init"), "the keystore is there; the key file is not: \(missing.stderr)")
         try write("short.key", "short")
-        try assertRefused(try list(["--key-file", "short.key"]), 1, "5 bytes, not 32", unchanged: before)
+        try assertRefused(try list(["--key-file", "short.key"]), 1, "(5 bytes) is not a key file (32 random bytes", unchanged: before)
         try assertRefused(try list(["--passphrase-file", "pass.txt"]), 1, "cannot be unlocked with a passphrase",
                           "--key-file", unchanged: before)
     }

@@ -184,6 +184,34 @@ final class KeystoreDamageTests: XCTestCase {
         }
     }
 
+    /// A lease record decides whether a refresh waits, may store, or is in flight: one whose
+    /// ciphertext was altered (its clear header, and so the tail digest, intact) is damage before
+    /// anything is decided or written, in the snapshot's rows as in the tail.
+    func testAnAlteredLeaseRecordDecidesNothing() async throws {
+        for compacted in [false, true] {
+            let f = try KeystoreFixture()
+            let ks = try await f.create()
+            try await ks.insert(sampleEntry())
+            let state = TokenState(refreshToken: secret("r1"), accessToken: secret("a1"), accessTokenExpires: "2026-11-23T12:10:00Z")
+            _ = try await ks.withTokenLease("Acme BV") { _ in state }
+            if compacted { try await ks.compact() }
+            let good = try f.bytes()
+            let lease = try XCTUnwrap(Layout(good).frames.last { $0.type == 6 })
+            var bad = good
+            bad[lease.offset + Layout.be32(good, lease.offset) - 1] ^= 0x01   // the AEAD tag's last byte
+            try f.write(bad)
+            let r = try await f.open()
+            await assertDamaged("compacted \(compacted): refresh") {
+                _ = try await r.refreshTokenState("Acme BV", leaseDuration: 5, waitAtMost: 1, needsRefresh: { _, _ in true }) { _, _ in
+                    XCTFail("refreshed on an altered lease"); return .unchanged(CancellationError())
+                }
+            }
+            await assertDamaged("compacted \(compacted): lease") { _ = try await r.withTokenLease("Acme BV", waitAtMost: 1) { $0 } }
+            await assertDamaged("compacted \(compacted): status") { _ = try await r.tokenStatus("Acme BV") }
+            XCTAssertEqual(try f.bytes(), bad, "compacted \(compacted): nothing was written")
+        }
+    }
+
     /// Issue 8 item 6: a sequence number of 2^64-1 (or any out of range) is damage, never a trap.
     func testHugeSequenceNumbersAreDamageNotATrap() async throws {
         for compacted in [false, true] {

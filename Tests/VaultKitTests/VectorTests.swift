@@ -100,8 +100,9 @@ final class VectorTests: XCTestCase {
         let files = try XCTUnwrap(FileManager.default.subpathsOfDirectory(atPath: shared.path))
         for file in files {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: shared.appendingPathComponent(file).path, isDirectory: &isDirectory)
-            if isDirectory.boolValue { continue }
+            let exists = FileManager.default.fileExists(atPath: shared.appendingPathComponent(file).path, isDirectory: &isDirectory)
+            XCTAssertTrue(exists, "../shared/vectors/\(file) is listed but cannot be read")
+            if !exists || isDirectory.boolValue { continue }
             let theirs = try Data(contentsOf: shared.appendingPathComponent(file))
             let ours = try? Data(contentsOf: TestData.vectors.appendingPathComponent(file))
             XCTAssertEqual(ours, theirs, "Tests/VaultKitTests/Vectors/\(file) differs from ../shared/vectors/\(file): copy it again")

@@ -39,7 +39,8 @@ public indirect enum JSONValue: Sendable {
 public enum JSONError: Error, Equatable, Sendable {
     /// Not JSON at all, or broken syntax at a byte offset.
     case syntax(String, offset: Int)
-    /// A valid-looking text that breaks a strictness rule, at a key path.
+    /// A valid-looking text that breaks a strictness rule, at a key path. The path is made of
+    /// the text's own keys, raw: whoever shows it escapes it.
     case rule(key: String, String)
 }
 
@@ -68,6 +69,47 @@ public struct JSONReader {
     }
 
     private var keyPath: String { path.isEmpty ? "(top level)" : path.joined(separator: ".") }
+
+    /// Parses the whole source as one JSON object and gives each member with the byte range of
+    /// its value's text exactly as written (for a signature over a member's raw text, such as
+    /// an Exact Online webhook's `Content`). Same strictness as `parseDocument`.
+    /// - Throws: `JSONError`; `.rule` at the top level when the document is not an object.
+    public mutating func parseObjectMembers() throws(JSONError) -> [(key: String, value: JSONValue, text: Range<Int>)] {
+        if source.starts(with: [0xef, 0xbb, 0xbf]) { throw .syntax("starts with a byte-order mark", offset: 0) }
+        skipWhiteSpace()
+        guard peek() == UInt8(ascii: "{") else { throw .rule(key: keyPath, "is not a JSON object") }
+        position += 1
+        var members: [(key: String, value: JSONValue, text: Range<Int>)] = []
+        skipWhiteSpace()
+        if peek() == UInt8(ascii: "}") {
+            position += 1
+        } else {
+            while true {
+                skipWhiteSpace()
+                guard peek() == UInt8(ascii: "\"") else { throw .syntax("expected a key", offset: position) }
+                let key = decode(try parseString())
+                if members.contains(where: { $0.key.unicodeScalars.elementsEqual(key.unicodeScalars) }) {
+                    throw .rule(key: key, "duplicate key")
+                }
+                skipWhiteSpace()
+                try expect(UInt8(ascii: ":"), "':'")
+                skipWhiteSpace()
+                path.append(key)
+                let start = position
+                let value = try parseValue(depth: 1)
+                path.removeLast()
+                members.append((key, value, start..<position))
+                skipWhiteSpace()
+                if peek() == UInt8(ascii: ",") { position += 1; continue }
+                try expect(UInt8(ascii: "}"), "',' or '}'")
+                break
+            }
+        }
+        skipWhiteSpace()
+        guard position == source.count else { throw .syntax("text after the JSON value", offset: position) }
+        return members
+    }
+
 
     private mutating func skipWhiteSpace() {
         while position < source.count, TextLines.isWhiteSpace(source[position]) { position += 1 }
@@ -264,7 +306,8 @@ public struct JSONReader {
         return out
     }
 
-    /// Decodes a (public) string.
+    /// Decodes a (public) string. `parseString` has checked the bytes as strict UTF-8 and every
+    /// escape as a whole scalar, so the decoding replaces nothing.
     public func decode(_ string: JSONString) -> String {
         String(decoding: decodeBytes(string), as: UTF8.self)
     }

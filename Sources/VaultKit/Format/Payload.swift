@@ -129,7 +129,9 @@ public struct Payload {
 public enum PayloadError: Error, Equatable, Sendable {
     /// Not a strict JSON text.
     case json(JSONError)
-    /// `key` breaks `rule`.
+    /// `key` breaks `rule`. The key path is the sender's text as found (an unknown key may
+    /// hold any character, ESC included): it is data, not terminal text; whoever shows it
+    /// escapes it (the CLI's `Escape`).
     case field(key: String, rule: String)
     /// The encoded payload is over the limit (a sealer refuses it); carries its size.
     case tooLarge(size: Int)

@@ -58,7 +58,10 @@ public struct HandoffRequest: Equatable, Sendable {
     /// returned for the caller to compare with the recipient's (it needs SHA-256).
     /// - Throws: `RequestError`.
     public static func parse(_ text: [UInt8]) throws(RequestError) -> (request: HandoffRequest, fingerprint: Fingerprint) {
-        let lines = TextLines.split(text).map { String(decoding: TextLines.clean($0), as: UTF8.self) }
+        // Lines that are not UTF-8 are nil, never decoded with U+FFFD: two byte strings would
+        // read as one request. Around the request (an e-mail in another encoding) they are
+        // only surrounding text; inside it, they are refused.
+        let lines = TextLines.split(text).map { String(validating: TextLines.clean($0), as: UTF8.self) }
         let begins = lines.indices.filter { lines[$0] == begin }
         guard let start = begins.first else { throw .armor("no \(begin) line") }
         guard begins.count == 1 else { throw .armor("more than one request in the text") }
@@ -67,8 +70,14 @@ public struct HandoffRequest: Equatable, Sendable {
         var values: [String] = []
         for (i, name) in names.enumerated() {
             let prefix = name + ": "
-            guard i < body.count, body[i].hasPrefix(prefix) else { throw .line(expected: name) }
-            values.append(String(body[i].dropFirst(prefix.count)))
+            guard i < body.count else { throw .line(expected: name) }
+            guard let line = body[i] else {
+                // Name the line when its name is intact; the value is what broke.
+                let raw = TextLines.clean(TextLines.split(text)[start + 1 + i])
+                throw raw.starts(with: Array(prefix.utf8)) ? .field(name: name, rule: "must be UTF-8 text") : .line(expected: name)
+            }
+            guard line.hasPrefix(prefix) else { throw .line(expected: name) }
+            values.append(String(line.dropFirst(prefix.count)))
         }
         guard body.count == names.count else { throw .line(expected: "the END line") }
         let recipient: [UInt8]

@@ -21,13 +21,13 @@ extension PublicKey {
         self = try! PublicKey(bytes: bytes)
     }
 
-    /// Reads a public key file and checks its `# fingerprint:` comment against the key.
-    /// - Throws: `PublicKeyFileError`.
+    /// Reads a public key file and checks every `# fingerprint:` comment against the key.
+    /// - Throws: `PublicKeyFileError`; `.fingerprintMismatch` names the first comment that differs.
     public init(publicKeyFile text: [UInt8]) throws(PublicKeyFileError) {
         let (bytes, stated) = try PublicKeyFile.parse(text)
         let key = try! PublicKey(bytes: bytes)
-        if let stated, stated != key.fingerprint {
-            throw .fingerprintMismatch(stated: stated, actual: key.fingerprint)
+        if let wrong = stated.first(where: { $0 != key.fingerprint }) {
+            throw .fingerprintMismatch(stated: wrong, actual: key.fingerprint)
         }
         self = key
     }

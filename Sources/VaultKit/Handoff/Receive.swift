@@ -81,16 +81,47 @@ public enum Receiver {
 
     /// Stores one opened payload: the replay ledger first (whatever the options), then the label.
     static func store(_ payload: Payload, into keystore: Keystore, options: Options, now: UTCTime) async -> Result<StoredBlob, ReceiveError> {
+        switch prepare(payload, options: options, now: now) {
+        case .failure(let e): return .failure(e)
+        case .success(let blob): return await store([blob], into: keystore, replace: options.replace)[0]
+        }
+    }
+
+    /// An opened blob made ready to be stored: its keystore entry (secrets in secret memory) and
+    /// what is reported once it is stored.
+    public struct PreparedBlob {
+        /// The entry to store.
+        public let entry: KeystoreEntry
+        /// Its credential type.
+        public let type: CredentialType
+        /// The Exact Online client id, for exact-online entries.
+        public let clientID: String?
+    }
+
+    /// The entry an opened payload becomes, opened at `now`, under `options.label` if given.
+    public static func prepare(_ payload: Payload, options: Options, now: UTCTime) -> Result<PreparedBlob, ReceiveError> {
+        let entry: KeystoreEntry
+        do { entry = try Receiver.entry(for: payload, label: options.label, opened: now) } catch { return .failure(.keystore(.sodium(error))) }
+        var clientID: String?
+        if case .exactOnline(let c) = payload.credentials { clientID = c.clientID }
+        return .success(PreparedBlob(entry: entry, type: payload.type, clientID: clientID))
+    }
+
+    /// Stores prepared blobs, each with its own outcome, in order, with one lock and one durable
+    /// commit (`Keystore.store`): a refused blob (a replay, a label in use) changes nothing and
+    /// does not stop the others. Every stored blob is durable when this returns. A failure of the
+    /// keystore itself (lock, I/O) refuses every blob of the group, and then none was stored.
+    public static func store(_ blobs: [PreparedBlob], into keystore: Keystore, replace: Bool) async -> [Result<StoredBlob, ReceiveError>] {
+        guard !blobs.isEmpty else { return [] }
         do throws(KeystoreError) {
-            let entry: KeystoreEntry
-            do throws(SodiumError) { entry = try Receiver.entry(for: payload, label: options.label, opened: now) } catch { throw .sodium(error) }
-            // Whether an earlier version was kept is decided by the insert, under its lock.
-            let replaced = try await keystore.insert(entry, replace: options.replace)
-            var clientID: String?
-            if case .exactOnline(let c) = payload.credentials { clientID = c.clientID }
-            return .success(StoredBlob(label: Label.normalized(entry.label), type: payload.type, clientID: clientID, replaced: replaced))
+            let outcomes = try await keystore.store(blobs.map(\.entry), replace: replace)
+            return zip(blobs, outcomes).map { blob, outcome in
+                outcome.map { replaced in
+                    StoredBlob(label: Label.normalized(blob.entry.label), type: blob.type, clientID: blob.clientID, replaced: replaced)
+                }.mapError { .keystore($0) }
+            }
         } catch {
-            return .failure(.keystore(error))
+            return blobs.map { _ in .failure(.keystore(error)) }
         }
     }
 }

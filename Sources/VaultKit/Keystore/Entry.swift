@@ -1,5 +1,3 @@
-import Foundation
-
 /// One version of a stored entry: what a blob delivered, and when. Independent of the payload
 /// parser: the hand-off layer fills it from a checked payload.
 public struct KeystoreEntry {
@@ -136,38 +134,6 @@ public struct KeystoreEntrySummary: Sendable, Equatable {
         request = try r.optionalText(.request); created = try r.requiredText(.created)
         expires = try r.requiredText(.expires); opened = try r.requiredText(.opened)
         self.versions = versions
-    }
-}
-
-/// An entry's OAuth token state, replaced under a lease (`Keystore.withTokenLease`).
-public struct TokenState {
-    /// The refresh token (Exact Online issues a new one with every refresh; the old one is burnt).
-    public var refreshToken: SecretBytes
-    /// The access token.
-    public var accessToken: SecretBytes
-    /// When the access token expires (RFC 3339 UTC).
-    public var accessTokenExpires: String
-
-    /// A token state.
-    public init(refreshToken: SecretBytes, accessToken: SecretBytes, accessTokenExpires: String) {
-        self.refreshToken = refreshToken
-        self.accessToken = accessToken
-        self.accessTokenExpires = accessTokenExpires
-    }
-
-    func encoded(label: String) throws(KeystoreError) -> SecretBytes {
-        var w = RecordWriter()
-        w.add(.label, label)
-        w.add(.refreshToken, secret: refreshToken)
-        w.add(.accessToken, secret: accessToken)
-        w.add(.accessExpires, accessTokenExpires)
-        return try w.encoded()
-    }
-
-    init(decoding plaintext: SecretBytes) throws(KeystoreError) {
-        let r = try RecordReader(plaintext)
-        self.init(refreshToken: try r.requiredSecret(.refreshToken), accessToken: try r.requiredSecret(.accessToken),
-                  accessTokenExpires: try r.requiredText(.accessExpires))
     }
 }
 

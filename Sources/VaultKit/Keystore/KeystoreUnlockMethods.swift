@@ -7,7 +7,7 @@ public enum UnlockMethodKind: String, Sendable {
 }
 
 /// An unlock method as the header lists it (its name, kind, KDF profile and creation time are
-/// in clear: docs/KEYSTORE.md §5).
+/// in clear: docs/KEYSTORE.md §7).
 public struct UnlockMethodInfo: Sendable, Equatable {
     /// The method's name: `passphrase`, `key-file`, or the integrator's own.
     public let name: String

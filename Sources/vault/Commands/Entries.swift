@@ -4,6 +4,7 @@ import VaultKit
 /// `vault list [--json]` (CLI.md, Integrator): what is stored, never a secret.
 struct List: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List the stored entries: label, type, client id, region, times and sender.",
         discussion: """
         Never shows a secret. --json prints an array with one object per entry (fields in \
@@ -24,17 +25,19 @@ struct List: VaultCommand {
     mutating func execute(_ context: Context) async throws {
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let entries = try await KeystoreAccess.run("cannot list the keystore") { try await store.list() }
+        let tokens = try await KeystoreAccess.run("cannot list the keystore") { try await store.tokenStatuses() }
+        let connection = { (e: KeystoreEntrySummary) in e.type == CredentialType.exactOnline.rawValue ? ConnectionJSON.state(tokens[e.label]) : nil }
         if json {
-            Console.out(JSONOut.array(entries.map(EntryJSON.summary)).text)
+            Console.out(JSONOut.array(entries.map { EntryJSON.summary($0, connection: connection($0)) }).text)
             return
         }
         guard !entries.isEmpty else {
             Console.hint("the keystore holds no entries yet; open a blob with `vault open FILE`")
             return
         }
-        let rows = [["LABEL", "TYPE", "CLIENT ID", "REGION", "OPENED", "EXPIRES", "FROM (unverified)"]] + entries.map { e in
-            [Escape.forTerminal(e.label), e.type, e.publicFields["client_id"] ?? "-", e.publicFields["region"] ?? "-",
-             e.opened, e.expires, e.from.map(Escape.forTerminal) ?? "-"]
+        let rows = [["LABEL", "TYPE", "CLIENT ID", "REGION", "EXACT", "OPENED", "EXPIRES", "FROM (unverified)"]] + entries.map { e in
+            [e.label, e.type, e.publicFields["client_id"] ?? "-", e.publicFields["region"] ?? "-",
+             connection(e) ?? "-", e.opened, e.expires, e.from ?? "-"]
         }
         Console.out(Table.render(rows))
     }
@@ -43,11 +46,13 @@ struct List: VaultCommand {
 /// `vault show LABEL [--json] [--history]`: one entry, secrets masked.
 struct Show: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show one entry, its secrets masked; --history adds its earlier versions.",
         discussion: """
         Examples:
           vault show "Acme BV"
           vault show --history --json "Acme BV"
+          vault show --entry-version 1 "Acme BV"
         """
     )
     static let holdsSecrets = true
@@ -58,31 +63,44 @@ struct Show: VaultCommand {
     @Flag(help: "Print JSON (fields in docs/JSON.md).")
     var json = false
 
-    @Flag(help: "Include the earlier versions kept by `vault open --replace`, oldest first.")
+    @Flag(help: "Include the earlier versions kept by `vault open --replace`, oldest first, numbered as --entry-version takes them.")
     var history = false
 
+    @OptionGroup var version: EntryVersionOption
+
     @OptionGroup var keystore: KeystoreOptions
+
+    func validate() throws {
+        if history && version.entryVersion != nil {
+            throw ValidationError("give --history (every version) or --entry-version N (one), not both")
+        }
+    }
 
     mutating func execute(_ context: Context) async throws {
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let label = self.label
-        let versions = try await KeystoreAccess.run("cannot show \(Escape.quoted(label))") { try await store.history(label) }
-        let shown = history ? versions : [versions[versions.count - 1]]
+        let versions = try await KeystoreAccess.run("cannot show \(Escape.quoted(label))", label: label, in: store) { try await store.history(label) }
+        // (number, entry): numbered as --entry-version takes them, 1 the oldest.
+        let numbered = Array(zip(1..., versions))
+        var shown = history ? numbered : [numbered[numbered.count - 1]]
+        if let n = version.entryVersion { shown = [(n, try EntryVersionOption.pick(n, of: versions, label: label))] }
         if json {
-            let items = shown.map(EntryJSON.detail)
+            let items = shown.map { EntryJSON.detail($0.1, version: $0.0) }
             Console.out((history ? JSONOut.array(items) : items[0]).text)
             return
         }
-        for (i, e) in shown.enumerated() {
-            if history { Console.outLine("version \(i + 1) of \(shown.count)\(i == shown.count - 1 ? " (current)" : "")") }
-            var rows: [[String]] = [["label", Escape.forTerminal(e.label)], ["type", e.type]]
+        for (i, (n, e)) in shown.enumerated() {
+            let of = "\(n) of \(versions.count)\(n == versions.count ? " (current)" : "")"
+            if history { Console.outLine("entry version \(of)") }
+            var rows: [[String]] = [["label", e.label], ["type", e.type]]
+            if !history { rows.append(["entry version", of]) }
             for f in e.fields {
-                rows.append([f.name, EntryJSON.isPublic(f.name, in: e) ? Escape.forTerminal(EntryJSON.text(f.value)) : "******** (hidden; vault get)"])
+                rows.append([f.name, EntryJSON.isPublic(f.name, in: e) ? EntryJSON.text(f.value) : "******** (hidden; vault get)"])
             }
             rows += [["created", e.created], ["expires", e.expires], ["opened", e.opened], ["blob id", e.blobID]]
             if let r = e.request { rows.append(["request", r]) }
-            if let f = e.from { rows.append(["from (unverified)", Escape.forTerminal(f)]) }
-            if let n = e.note { rows.append(["note", Escape.forTerminal(n)]) }
+            if let f = e.from { rows.append(["from (unverified)", f]) }
+            if let n = e.note { rows.append(["note", n]) }
             Console.out(Table.render(rows, separator: ": ", header: false))
             if history && i < shown.count - 1 { Console.outLine("") }
         }
@@ -95,29 +113,33 @@ enum EntryJSON {
         entry.type == CredentialType.exactOnline.rawValue && KeystoreEntrySummary.publicExactOnlineFields.contains(name)
     }
 
+    /// A public field's value as text. Every value was checked as UTF-8 when its blob was
+    /// opened (FORMAT.md §5 rules), so nothing is replaced here.
     static func text(_ value: SecretBytes) -> String { value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
 
     static func optional(_ pairs: [(String, String?)]) -> [(String, JSONOut)] {
         pairs.compactMap { k, v in v.map { (k, .string($0)) } }
     }
 
-    static func summary(_ e: KeystoreEntrySummary) -> JSONOut {
+    static func summary(_ e: KeystoreEntrySummary, connection: String? = nil) -> JSONOut {
         var members: [(String, JSONOut)] = [("label", .string(e.label)), ("type", .string(e.type))]
-        members += optional([("client_id", e.publicFields["client_id"]), ("region", e.publicFields["region"])])
+        members += optional([("client_id", e.publicFields["client_id"]), ("region", e.publicFields["region"]), ("connection", connection)])
         members += [("created", .string(e.created)), ("expires", .string(e.expires)), ("opened", .string(e.opened))]
         members += optional([("from", e.from), ("note", e.note), ("request", e.request)])
         members += [("blob_id", .string(e.blobID)), ("versions", .int(e.versions)), ("fields", .array(e.fieldNames.map { .string($0) }))]
         return .object(members)
     }
 
-    static func detail(_ e: KeystoreEntry) -> JSONOut {
+    /// - Parameter version: the entry version, 1 the oldest (`--entry-version`).
+    static func detail(_ e: KeystoreEntry, version: Int) -> JSONOut {
         let fields: [JSONOut] = e.fields.map { f in
             guard isPublic(f.name, in: e) else { return .object([("name", .string(f.name)), ("secret", .bool(true))]) }
             // The division is a JSON number, as in the payload and in `export`.
             let value: JSONOut = f.name == "division" ? Int(text(f.value)).map { .int($0) } ?? .string(text(f.value)) : .string(text(f.value))
             return .object([("name", .string(f.name)), ("secret", .bool(false)), ("value", value)])
         }
-        var members: [(String, JSONOut)] = [("label", .string(e.label)), ("type", .string(e.type)), ("fields", .array(fields))]
+        var members: [(String, JSONOut)] = [("label", .string(e.label)), ("type", .string(e.type)), ("entry_version", .int(version)),
+                                            ("fields", .array(fields))]
         members += [("created", .string(e.created)), ("expires", .string(e.expires)), ("opened", .string(e.opened))]
         members += optional([("from", e.from), ("note", e.note), ("request", e.request)])
         members.append(("blob_id", .string(e.blobID)))
@@ -125,9 +147,12 @@ enum EntryJSON {
     }
 }
 
-/// Plain aligned columns for people (scripts use --json).
+/// Plain aligned columns for people (scripts use --json). Every cell is escaped here: a table
+/// shows what the keystore holds, and most of that (labels, from, notes, field names) a sender
+/// wrote.
 enum Table {
-    static func render(_ rows: [[String]], separator: String = "  ", header: Bool = true) -> String {
+    static func render(_ cells: [[String]], separator: String = "  ", header: Bool = true) -> String {
+        let rows = cells.map { $0.map(Escape.forTerminal) }
         let widths = (0..<(rows.map(\.count).max() ?? 0)).map { c in rows.map { $0.count > c ? $0[c].count : 0 }.max() ?? 0 }
         return rows.map { row in
             row.enumerated().map { c, cell in

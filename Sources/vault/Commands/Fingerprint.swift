@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import VaultKit
 
 /// `vault fingerprint INPUT... [--expect FP]` (CLI.md, Auditor).
@@ -12,11 +13,18 @@ struct FingerprintCommand: VaultCommand {
         printed per key or blob: SHA256: and 64 hex digits. No secret is needed or read; a secret \
         key given as INPUT is refused without being shown.
 
+        With several inputs or blobs, each line at a terminal (or with --names anywhere) names \
+        its input after two spaces, as sha256sum does; in a pipe the lines are the bare \
+        fingerprints unless --names is given. --grouped prints the form a manual prints and \
+        vault seal shows: 16 groups of 4, for reading aloud.
+
         With --expect, the exit status is 0 when every fingerprint matches it and 1 (showing \
         both) when any does not.
 
         Examples:
           vault fingerprint integrator.pub
+          vault fingerprint --grouped integrator.pub
+          vault fingerprint --names integrator.pub mail.txt
           vault fingerprint acme.vault --expect 'SHA256:3F2A…'
         """
     )
@@ -28,6 +36,12 @@ struct FingerprintCommand: VaultCommand {
 
     @Option(help: ArgumentHelp("The fingerprint every input must have (from the integrator's manual).", valueName: "fp"))
     var expect: String?
+
+    @Flag(help: "Print the fingerprints grouped for reading aloud (16 groups of 4), as vault seal shows them.")
+    var grouped = false
+
+    @Flag(help: "Name the input (and the blob) after each fingerprint, also when the output is not a terminal.")
+    var names = false
 
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("missing expected argument '<input> ...'") }
@@ -45,29 +59,43 @@ struct FingerprintCommand: VaultCommand {
             }
         }
         var status = ExitStatus.ok
+        var blobShown = false
         for input in inputs {
-            let found: [(what: String, fingerprint: Fingerprint)]
+            let found: [(what: String, label: String, fingerprint: Fingerprint)]
             do { found = try fingerprints(of: input, status: &status) } catch let failure as CLIFailure {
                 Console.report(failure)
                 status = .failed
                 continue
             }
-            for (what, fingerprint) in found {
-                Console.outLine(fingerprint.canonical)
+            // Which input a line belongs to: named whenever there can be more than one line and
+            // a person reads it (or --names); a pipe gets CLI.md's bare lines.
+            let named = names || (isatty(1) == 1 && (inputs.count > 1 || found.count > 1))
+            for (what, label, fingerprint) in found {
+                if what.contains(" blob ") { blobShown = true }
+                let shown = grouped ? fingerprint.grouped : fingerprint.canonical
+                Console.outLine(named ? "\(shown)  \(label)" : shown)
                 if let expected, expected != fingerprint {
                     Console.report(KeyArgument.mismatch(what, expected: expected, actual: fingerprint))
                     status = .failed
                 }
             }
         }
+        // As with inspect: a blob's fingerprint is read from its header, which only its
+        // recipient's opening checks against the sealed contents.
+        if blobShown {
+            Console.hint("a blob's fingerprint is read from its header: the key it says it is sealed to; "
+                         + "only the holder of that key can confirm it, and that the blob is intact, with vault open")
+        }
         if status != .ok { throw CLIFailure.silent(status) }
     }
 
-    /// The fingerprints an input names, each with how to name it in a message. Blobs that
-    /// cannot be framed are reported here and set `status` to 1; the others are still returned.
-    private func fingerprints(of input: String, status: inout ExitStatus) throws -> [(String, Fingerprint)] {
+    /// The fingerprints an input names, each with how to name it in a message and on an output
+    /// line (the input as given, escaped, and which blob). Blobs that cannot be framed are
+    /// reported here and set `status` to 1; the others are still returned.
+    private func fingerprints(of input: String, status: inout ExitStatus) throws -> [(String, String, Fingerprint)] {
+        let plain = Escape.forTerminal(input)
         if KeyArgument.isRecipientString(input) {
-            return [("recipient \(Escape.quoted(input))", try KeyArgument.recipient(input, option: "recipient").fingerprint)]
+            return [("recipient \(Escape.quoted(input))", plain, try KeyArgument.recipient(input, option: "recipient").fingerprint)]
         }
         let bytes = try InputFile.readPublic(input)
         let name = InputFile.display(input)
@@ -77,11 +105,14 @@ struct FingerprintCommand: VaultCommand {
         }
         switch TextKind.of(bytes) {
         case .blobs:
-            var out: [(String, Fingerprint)] = []
+            var out: [(String, String, Fingerprint)] = []
             var failed = false
-            for (index, block) in Handoff.inspect(bytes).enumerated() {
+            let blocks = Handoff.inspect(bytes)
+            for (index, block) in blocks.enumerated() {
                 switch block.result {
-                case .success(let blob): out.append(("\(name) blob \(index + 1) (line \(block.line))", blob.recipient))
+                case .success(let blob):
+                    let which = " blob \(index + 1) (line \(block.line))"
+                    out.append(("\(name)\(which)", plain + (blocks.count > 1 ? which : ""), blob.recipient))
                 case .failure(let error):
                     Console.report(Messages.failure("\(name) blob \(index + 1) (line \(block.line))", error))
                     failed = true
@@ -92,15 +123,22 @@ struct FingerprintCommand: VaultCommand {
         case .request:
             do {
                 let request = try HandoffRequests.read(bytes)
-                return [("\(name) (hand-off request)", try PublicKey(bytes: request.recipient).fingerprint)]
+                return [("\(name) (hand-off request)", "\(plain) (hand-off request)", try PublicKey(bytes: request.recipient).fingerprint)]
             } catch { throw Messages.failure(name, error) }
         case .other:
+            // Only a guess at what the file is meant to be (decoding with U+FFFD cannot make a
+            // line start with vault1); PublicKey(publicKeyFile:) then reads it strictly.
             let looksLikeKey = TextLines.split(bytes).contains { String(decoding: TextLines.clean($0), as: UTF8.self).lowercased().hasPrefix("vault1") }
             guard looksLikeKey else {
-                throw CLIFailure.failed("\(name) is neither a public key file nor a text with sealed blobs",
-                                        hints: ["a public key file holds a line starting with vault1; a sealed blob starts with \(Armor.sealedBegin)"])
+                let kind = FileKind.of(bytes)
+                let what = kind == .text ? "" : ": it is \(kind.described)"
+                var hints = ["a public key file holds a line starting with vault1; a sealed blob starts with \(Armor.sealedBegin)"]
+                if kind == .keystore {
+                    hints.append("the fingerprint of a keystore's key: vault recipient --keystore \(InputFile.shellQuoted(input)) | vault fingerprint -")
+                }
+                throw CLIFailure.failed("\(name) is neither a public key file nor a text with sealed blobs\(what)", hints: hints)
             }
-            do { return [(name, try PublicKey(publicKeyFile: bytes).fingerprint)] } catch { throw Messages.failure(name, error) }
+            do { return [(name, plain, try PublicKey(publicKeyFile: bytes).fingerprint)] } catch { throw Messages.failure(name, error) }
         }
     }
 }

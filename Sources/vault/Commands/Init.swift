@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VaultKit
 
 extension KDFProfile: ExpressibleByArgument {}
@@ -7,6 +8,7 @@ extension KDFProfile: ExpressibleByArgument {}
 /// `vault init [--kdf interactive|moderate|sensitive] [--with-key-file FILE]` (CLI.md, Integrator).
 struct Init: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Create a keystore holding a new identity: the key your customers seal credentials to.",
         discussion: """
         Run once, as the integrator. The keystore is unlocked by a passphrase (asked twice at a \
@@ -42,10 +44,27 @@ struct Init: VaultCommand {
         valueName: "file"))
     var passphraseFile: String?
 
+    @Flag(name: .customLong("allow-weak-passphrase"), help: "Accept a passphrase that is easy to guess (refused by default, saying why).")
+    var allowWeakPassphrase = false
+
+    /// Refuses a path whose folder does not exist, naming the folder.
+    /// - Throws: `CLIFailure` (status 1).
+    static func requireFolder(of path: String, for what: String, option: String) throws {
+        let folder = Path.directory(of: path)
+        var st = stat()
+        guard !folder.isEmpty, stat(folder, &st) != 0 || st.st_mode & S_IFMT != S_IFDIR else { return }
+        throw CLIFailure.failed("cannot create \(what) \(Escape.quoted(path)): no such directory \(Escape.quoted(folder))",
+                                hints: ["make the folder first (mkdir -p \(InputFile.shellQuoted(folder))), or choose another path with \(option)"])
+    }
+
     mutating func execute(_ context: Context) async throws {
         if withKeyFile != nil, kdf != nil {
             throw CLIFailure.usage("--kdf applies to a passphrase; a key file needs no key derivation",
                                    hints: ["drop --kdf, or drop --with-key-file to use a passphrase"])
+        }
+        if withKeyFile != nil, allowWeakPassphrase {
+            throw CLIFailure.usage("--allow-weak-passphrase applies to a passphrase; a key file is 32 random bytes",
+                                   hints: ["drop --allow-weak-passphrase, or drop --with-key-file to use a passphrase"])
         }
         if withKeyFile != nil, passphraseFile != nil {
             // Silently ignoring one would leave the user believing the keystore has both.
@@ -58,14 +77,31 @@ struct Init: VaultCommand {
         let path = KeystoreAccess.path(options, context)
         // A database address is checked (and refused when it holds a password) before anything.
         let database = KeystoreLocation.isDatabase(path) ? try KeystoreAccess.storage(path, options, context) : nil
+        if let keyFile = withKeyFile, database == nil, OutputFile.sameFile(keyFile, path) {
+            // One would be written over the other: the key file must live apart from the keystore.
+            throw CLIFailure.usage("--with-key-file \(Escape.quoted(keyFile)) is the keystore's own path",
+                                   hints: ["write the key file elsewhere, apart from the keystore (another disk, a secrets manager)"])
+        }
         // Refuse before asking anything: an existing keystore is never overwritten.
         if database == nil, FileManager.default.fileExists(atPath: path) {
             throw Messages.failure("cannot create the keystore", KeystoreError.alreadyExists(path: path))
         }
         if database == nil, context.value(option: keystore, variable: "VAULT_KEYSTORE") == nil {
             // The default location's folder is made on first use, private to the user.
-            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+            try? FileManager.default.createDirectory(atPath: Path.directory(of: path),
                                                      withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        // A missing folder is named at once, before a passphrase is asked twice for nothing
+        // (and never as "no such file" with a hint to run the very command that failed).
+        if database == nil { try Self.requireFolder(of: path, for: "the keystore", option: "--keystore") }
+        if let keyFile = withKeyFile {
+            try Self.requireFolder(of: keyFile, for: "the key file", option: "--with-key-file")
+            var st = stat()
+            if lstat(keyFile, &st) == 0 {
+                let kind = FileKind.ofFile(keyFile).map { ": it is \($0.described)" } ?? ""
+                throw CLIFailure.failed("cannot create the key file: \(Escape.quoted(keyFile)) already exists\(kind); it is never overwritten",
+                                        hints: ["choose another path with --with-key-file; a key file that exists may unlock another keystore"])
+            }
         }
         let protection: KeystoreProtection
         var createdKeyFile: String?
@@ -77,7 +113,8 @@ struct Init: VaultCommand {
             let file = context.value(option: passphraseFile, variable: "VAULT_PASSPHRASE_FILE")
             let option = passphraseFile != nil || file == nil ? "--passphrase-file" : "VAULT_PASSPHRASE_FILE"
             let otherwise = "--passphrase-file FILE (or VAULT_PASSPHRASE_FILE), or unlock with a new key file instead: --with-key-file FILE"
-            protection = .passphrase(try KeystoreAccess.newPassphrase(file: file, option: option, otherwise: otherwise, context),
+            protection = .passphrase(try KeystoreAccess.newPassphrase(file: file, option: option, otherwise: otherwise,
+                                                                      allowWeak: allowWeakPassphrase, context),
                                      profile: kdf ?? .moderate)
         }
         let store: Keystore
@@ -133,16 +170,21 @@ struct RecipientCommand: VaultCommand {
     var force = false
 
     mutating func execute(_ context: Context) async throws {
-        if let output, output != "-" { try OutputFile.refuseExisting(output, force: force) }
+        let reads = KeystoreAccess.readFiles(keystore, context)
+        if let output, output != "-" { try OutputFile.refuseExisting(output, force: force, reads: reads) }
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let pair = try await KeystoreAccess.run("cannot read the identity") { try await store.identity() }
         let created = try await KeystoreAccess.run("cannot read the identity") { try await store.identityCreated() }
         let text = PublicKeyFile.text(recipient: pair.publicKey.bytes, fingerprint: pair.publicKey.fingerprint,
                                       created: UTCTime(exact: created) ?? Handoff.now())
         if let output, output != "-" {
-            try OutputFile.write(Array(text.utf8), to: output, mode: 0o644, force: force)
+            try OutputFile.write(Array(text.utf8), to: output, mode: 0o644, force: force, reads: reads)
         } else {
             Console.out(text)
         }
+        // The manual prints both forms: the customer's seal shows the grouped one (issue 9).
+        Console.hint("print the fingerprint in your manual in both forms; a customer compares the grouped one with what vault seal shows:")
+        Console.detail(pair.publicKey.fingerprint.canonical)
+        Console.detail(pair.publicKey.fingerprint.grouped)
     }
 }

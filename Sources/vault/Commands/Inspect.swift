@@ -4,10 +4,13 @@ import VaultKit
 /// `vault inspect FILE [--json]` (CLI.md, Auditor): what a file holds, without any secret.
 struct Inspect: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Show what a file holds without opening it: each sealed blob's format version, key fingerprint and size, or a hand-off request's fields.",
         discussion: """
         Needs no keystore and no secret. FILE may be a whole e-mail; - reads standard input. \
-        The exit status is 1 when any blob in the file is damaged or the file holds none. \
+        The exit status is 1 when any blob's frame is damaged or the file holds none. Only the \
+        header is read: a blob whose sealed contents were altered looks intact here, and only \
+        its recipient, opening it, can tell. \
         The --json fields are described in docs/JSON.md.
 
         Examples:
@@ -37,8 +40,11 @@ struct Inspect: VaultCommand {
         }
         let blocks = Handoff.inspect(bytes)
         if blocks.count == 1, case .failure(.armor(.noBlock)) = blocks[0].result {
-            throw CLIFailure.failed("\(name) holds no sealed blob and no hand-off request",
-                                    hints: ["a sealed blob starts with \(Armor.sealedBegin)"])
+            let kind = FileKind.of(bytes)
+            let what = kind == .text ? "" : ": it is \(kind.described)"
+            var hints = ["a sealed blob starts with \(Armor.sealedBegin)"]
+            if kind == .publicKeyFile { hints.append("the fingerprint of a public key file: vault fingerprint \(InputFile.shellQuoted(file))") }
+            throw CLIFailure.failed("\(name) holds no sealed blob and no hand-off request\(what)", hints: hints)
         }
         var failed = false
         var items: [JSONOut] = [], errors: [JSONOut] = []
@@ -51,7 +57,8 @@ struct Inspect: VaultCommand {
                                       ("fingerprint", .string(blob.recipient.canonical)), ("size", .int(size))]))
                 if !json {
                     Console.out("blob \(index) (line \(block.line))\n  format version: \(SealedBlob.version)\n" +
-                                "  sealed to:      \(blob.recipient.canonical)\n  size:           \(size) bytes\n")
+                                "  sealed to:      \(blob.recipient.canonical)\n  size:           \(size) bytes\n" +
+                                "  contents:       sealed; not checked here (only the key holder can open them)\n")
                 }
             case .failure(let error):
                 failed = true
@@ -62,6 +69,12 @@ struct Inspect: VaultCommand {
             }
         }
         if json { Console.out(JSONOut.object([("kind", .string("blobs")), ("blobs", .array(items)), ("errors", .array(errors))]).text) }
+        // A blob whose sealed part was altered reads exactly like an intact one here: say so,
+        // rather than let status 0 pass for "the blob is fine" (issue 9).
+        if !items.isEmpty {
+            Console.hint("inspect reads the header only (format, key fingerprint, size): whether a blob is intact and opens "
+                         + "is known only to the holder of the key it is sealed to, with vault open")
+        }
         if failed { throw CLIFailure.silent(.failed) }
     }
 

@@ -4,6 +4,7 @@ import VaultKit
 /// `vault seal` (CLI.md, Customer): seals app credentials to the integrator's recipient key.
 struct Seal: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "seal",
         abstract: "Seal app credentials to an integrator's key, for e-mailing to them.",
         discussion: """
         RECIPIENT is the integrator's recipient string (vault1…) or their public key file (.pub). \
@@ -77,41 +78,46 @@ struct Seal: VaultCommand {
         // Everything given on the command line is checked before anything is read or asked.
         let options = try SealOptions(self)
         // Refuse an existing output file now, not after the customer has typed everything.
-        if let output = options.output { try OutputFile.refuseExisting(output, force: options.force) }
+        if let output = options.output { try OutputFile.refuseExisting(output, force: options.force, reads: options.reads) }
         let target = try target(options)
         var fields = try options.input.map { try CredentialsInput.read($0, type: options.type) } ?? CredentialsInput.Fields(type: options.type)
         try fields.merge(options)
 
         let terminal = context.terminal
+        var asked = false
         if let expected = options.expectedFingerprint {
             guard expected == target.key.fingerprint else {
                 throw KeyArgument.mismatch("the recipient key", expected: expected, actual: target.key.fingerprint)
             }
         } else if let terminal {
             try SealPrompts.confirmFingerprint(target.key.fingerprint, on: terminal)
+            asked = true
         }
 
-        var label = options.label ?? target.label
-        var from = options.from
+        var draft = SealPrompts.Draft(fields: fields, label: options.label ?? target.label, from: options.from,
+                                      note: options.note, expiresSeconds: options.expiresSeconds)
         if let terminal {
-            try SealPrompts.askMissing(&fields, label: &label, from: &from, on: terminal,
-                                       askOptional: options.input == nil)
+            if try SealPrompts.askMissing(&draft, on: terminal, askOptional: options.input == nil) { asked = true }
+            // What the person typed is shown back before anything is sealed (issue 9); a fully
+            // scripted run at a terminal (nothing asked) is not stopped by a question.
+            if asked { try SealReview.confirm(&draft, recipient: target.key.fingerprint, now: Handoff.now(), on: terminal) }
         }
-        guard let label else { throw missing("the label", option: "--label TEXT") }
-        let credentials = try fields.credentials(missing: missing)
-        fields.warnUnusualSecrets()
+        // From here on nothing waits for a person: the times sealed are those of the sealing.
+        guard let label = draft.label else { throw missing("the label", option: "--label TEXT") }
+        let credentials = try draft.fields.credentials(missing: missing)
+        draft.fields.warnUnusualSecrets()
 
         let now = Handoff.now()
         let payload = Payload(id: Handoff.newCode(), recipient: target.key.fingerprint, created: now,
-                              expires: now.adding(seconds: options.expiresSeconds), label: label, from: from,
-                              note: options.note, request: target.request, credentials: credentials)
+                              expires: now.adding(seconds: draft.expiresSeconds), label: label, from: draft.from,
+                              note: draft.note, request: target.request, credentials: credentials)
         // A sealer never sends what an opener would refuse: every rule of FORMAT.md §5, first.
         do { try PayloadRules.validate(payload) } catch { throw Messages.failure("nothing was sealed", error) }
         let text: String
         do { text = try Handoff.seal(payload, to: target.key) } catch { throw Messages.failure("cannot seal", error) }
 
         if let output = options.output {
-            try OutputFile.write(Array(text.utf8), to: output, force: options.force)
+            try OutputFile.write(Array(text.utf8), to: output, force: options.force, reads: options.reads)
         } else {
             Console.out(text)
         }
@@ -170,7 +176,8 @@ struct SealOptions {
         try check("--client-id", s.clientID) { PayloadRules.normalizedClientID($0) == nil ? "must be a GUID (8-4-4-4-12 hex digits)" : nil }
         try check("--redirect-uri", s.redirectURI, PayloadRules.redirectURI)
         try check("--app-name", s.appName, PayloadRules.appName)
-        try check("--region", s.region) { Region(rawValue: $0) == nil ? "must be one of nl be de uk us es fr" : nil }
+        // Case is a typing matter on the command line, as at the prompt: NL is nl.
+        try check("--region", s.region) { Region(rawValue: $0.lowercased()) == nil ? "must be one of nl be de uk us es fr" : nil }
         try check("--expires", s.expires) { Expiry.seconds($0) == nil ? Expiry.rule : nil }
         if let d = s.division, !(1...PayloadRules.divisionMaximum).contains(d) {
             throw CLIFailure.usage("--division \(d) must be an integer from 1 to \(PayloadRules.divisionMaximum)")
@@ -190,7 +197,7 @@ struct SealOptions {
         label = s.label
         self.type = type
         clientID = s.clientID.flatMap(PayloadRules.normalizedClientID)
-        region = s.region.flatMap(Region.init(rawValue:))
+        region = s.region.flatMap { Region(rawValue: $0.lowercased()) }
         redirectURI = s.redirectURI
         appName = s.appName
         division = s.division
@@ -200,5 +207,14 @@ struct SealOptions {
         input = s.input
         output = s.output == "-" ? nil : s.output
         force = s.force
+    }
+
+    /// The files `seal` reads, which its output never replaces: the recipient's .pub file and
+    /// the --input file.
+    var reads: [ReadFile] {
+        var files: [ReadFile] = []
+        if let recipient, !KeyArgument.isRecipientString(recipient) { files.append(ReadFile(path: recipient, role: "the --to public key file")) }
+        if let input { files.append(ReadFile(path: input, role: "the --input file")) }
+        return files
     }
 }

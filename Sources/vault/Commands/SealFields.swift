@@ -15,6 +15,8 @@ enum CredentialsInput {
         var division: Int?
         /// `--type generic`: every field, in the order written.
         var generic: [CredentialField] = []
+        /// The secrets typed at the terminal (their unusual forms were settled there).
+        var askedAtTerminal: Set<String> = []
 
         init(type: CredentialType) { self.type = type }
 
@@ -50,8 +52,8 @@ enum CredentialsInput {
         /// Exact secrets have been 12 to 16 letters and digits; anything else is accepted, with
         /// a warning, because that form is observed, not documented (FORMAT.md §5.1).
         func warnUnusualSecrets() {
-            for (name, secret) in [("client secret", clientSecret), ("webhook secret", webhookSecret)] {
-                guard let secret, !PayloadRules.looksLikeExactSecret(secret) else { continue }
+            for (key, name, secret) in [("client_secret", "client secret", clientSecret), ("webhook_secret", "webhook secret", webhookSecret)] {
+                guard let secret, !askedAtTerminal.contains(key), !PayloadRules.looksLikeExactSecret(secret) else { continue }
                 Console.warning("the \(name) does not look like an Exact Online secret (12 to 16 letters and digits)")
                 Console.hint("check that you copied all of it, and nothing more")
             }
@@ -62,8 +64,16 @@ enum CredentialsInput {
     /// straight into secret memory; secret values never become a `String`.
     /// - Throws: `CLIFailure` (status 1) naming the key and the rule; never a value.
     static func read(_ path: String, type: CredentialType) throws -> Fields {
-        let source = try InputFile.readSecret(path, option: "--input", privacy: .warn)
+        let source = try InputFile.readSecret(path, option: "--input", privacy: .callerWarns,
+                                              pasteHint: "Paste the credentials JSON (it is not shown), then press Enter and Ctrl-D:")
         let name = "--input \(InputFile.display(path))"
+        // A blob, a .pub or a keystore given by mistake is named as such, not as bad JSON.
+        let kind = source.withUnsafeBytes { FileKind.of($0) }
+        if kind != .json && kind != .text {
+            throw FileKind.mismatch(name, is: kind, wanted: "a JSON object of the credentials",
+                                    hints: [#"for example {"client_id": "…", "client_secret": "…"}"#])
+        }
+        InputFile.warnIfReadableByOthers(path, option: "--input")
         do {
             return try source.withUnsafeBytes { bytes throws -> Fields in
                 var reader = JSONReader(bytes)

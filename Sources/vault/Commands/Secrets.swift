@@ -4,6 +4,7 @@ import VaultKit
 /// `vault get LABEL FIELD` (CLI.md): one field's value, exactly as stored, and one LF.
 struct Get: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "get",
         abstract: "Print one credential field of an entry, exactly as stored (secrets included).",
         discussion: """
         FIELD is client_id, client_secret, webhook_secret, region, redirect_uri, app_name, \
@@ -19,13 +20,16 @@ struct Get: VaultCommand {
 
     @Argument(help: ArgumentHelp("The entry's label.", valueName: "label")) var label: String
     @Argument(help: ArgumentHelp("The field to print.", valueName: "field")) var field: String
+    @OptionGroup var version: EntryVersionOption
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
-        let entry = try await Entries.load(label, keystore, context)
+        let entry = try await Entries.load(label, version: version.entryVersion, keystore, context)
         guard let value = entry.field(field) else {
+            let names = entry.fields.map(\.name)
             throw CLIFailure.failed("entry \(Escape.quoted(entry.label)) has no field \(Escape.quoted(field))",
-                                    hints: ["its fields: " + entry.fields.map(\.name).joined(separator: ", ")])
+                                    hints: (Usage.nearest(field, in: names).map { ["did you mean \(Escape.quoted($0))?"] } ?? [])
+                                        + ["its fields: " + names.map(Escape.forTerminal).joined(separator: ", ")])
         }
         let out = try SecretOutput(capacity: value.count + 1)
         out.raw(value)
@@ -34,30 +38,56 @@ struct Get: VaultCommand {
     }
 }
 
-/// `vault export LABEL [--format json|env]` (CLI.md): every field, for the receiving system.
+/// `vault export LABEL [--format json|env] [--prefix TEXT]` (CLI.md): every field, for the
+/// receiving system.
 struct Export: VaultCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case json, env }
 
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Print all credential fields of an entry, secrets included, for the receiving system.",
         discussion: """
         json (default): one object, each field a string (division a number). env: one \
-        NAME='value' line per field, NAME the field name in upper case, each ' written as '\\''.
+        NAME='value' line per field, NAME the prefix (VAULT_ unless --prefix gives another, \
+        such as ACME_) followed by the field name in upper case, each ' written as '\\''. The \
+        field names come from the sender: a NAME that a shell, the dynamic loader or an \
+        interpreter acts on (PROMPT_COMMAND, LD_PRELOAD, NODE_OPTIONS, …) is refused, and then \
+        nothing is printed.
+
+        --all (json only): every entry as one object whose members are the labels, each holding \
+        the object that export LABEL prints, sorted by label.
 
         Examples:
-          vault export "Acme BV" > /run/secrets/acme.json
-          eval "$(vault export --format env "Acme BV")"
+          (umask 077; vault export "Acme BV" > /run/secrets/acme.json)
+          eval "$(vault export --format env "Acme BV")"      # VAULT_CLIENT_ID='…' …
+          (umask 077; vault export --format env --prefix ACME_ "Acme BV" > /run/secrets/acme.env)
+          (umask 077; vault export --all > /run/secrets/all.json)
         """
     )
     static let holdsSecrets = true
 
-    @Argument(help: ArgumentHelp("The entry's label.", valueName: "label")) var label: String
+    @Argument(help: ArgumentHelp("The entry's label (or --all).", valueName: "label")) var label: String?
     @Option(help: ArgumentHelp("json or env.", valueName: "format")) var format: Format = .json
+    @Flag(help: "Every entry, as one JSON object keyed by label (ExportAll.swift).") var all = false
+    @Option(help: ArgumentHelp("env: the start of every variable name, [A-Z][A-Z0-9_]*_ (default VAULT_).", valueName: "text"))
+    var prefix: String?
+    @OptionGroup var version: EntryVersionOption
     @OptionGroup var keystore: KeystoreOptions
 
+    mutating func validate() throws { try validateAll() }
+
     mutating func execute(_ context: Context) async throws {
-        let entry = try await Entries.load(label, keystore, context)
-        let out = try SecretOutput(capacity: SecretOutput.capacity(entry.fields.map(\.value), extra: 16 + entry.fields.map { $0.name.utf8.count * 2 + 8 }.reduce(0, +)))
+        // Usage first, before the keystore costs a KDF run.
+        if let prefix {
+            guard format == .env else {
+                throw CLIFailure.usage("--prefix is for --format env", hints: ["JSON keys are the field names as stored"])
+            }
+            try EnvNames.checkPrefix(prefix)
+        }
+        guard let label else { return try await exportAll(context) }
+        let entry = try await Entries.load(label, version: version.entryVersion, keystore, context)
+        let names = try envNames(entry)
+        let out = try SecretOutput(capacity: SecretOutput.capacity(entry.fields.map(\.value), extra: 16 + entry.fields.map { $0.name.utf8.count * 2 + 8 }.reduce(0, +) + names.map(\.utf8.count).reduce(0, +)))
         switch format {
         case .json:
             out.text("{")
@@ -67,19 +97,38 @@ struct Export: VaultCommand {
             }
             out.text("\n}\n")
         case .env:
-            for f in entry.fields {
-                out.text(f.name.uppercased() + "=")
+            for (f, name) in zip(entry.fields, names) {
+                out.text(name + "=")
                 out.shellQuoted(f.value)
                 out.byte(0x0a)
             }
         }
         try out.write()
     }
+
+    /// The env names of every field, all checked before anything is printed: one refused name
+    /// refuses the whole export, so a script never evaluates half of it.
+    /// - Throws: `CLIFailure` (status 1) naming the field and the variable.
+    private func envNames(_ entry: KeystoreEntry) throws -> [String] {
+        guard format == .env else { return [] }
+        let prefix = self.prefix ?? EnvNames.defaultPrefix
+        var seen: Set<String> = []
+        return try entry.fields.map { f in
+            let name = prefix + f.name.uppercased()
+            let reason = EnvNames.refusal(name) ?? (seen.insert(name).inserted ? nil : "which another field also makes")
+            if let reason {
+                throw CLIFailure.failed("entry \(Escape.quoted(entry.label)): field \(Escape.quoted(f.name)) would set \(Escape.quoted(name)), \(reason); nothing was exported",
+                                        hints: ["the sender chose the field names: export with another --prefix, or read this field with vault get"])
+            }
+            return name
+        }
+    }
 }
 
 /// `vault remove LABEL`: the entry and its history go; its blob ids stay in the replay ledger.
 struct Remove: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "remove",
         abstract: "Remove an entry and its history (its blob ids stay in the replay ledger).",
         discussion: """
         Example:
@@ -94,7 +143,7 @@ struct Remove: VaultCommand {
     mutating func execute(_ context: Context) async throws {
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let label = self.label
-        try await KeystoreAccess.run("cannot remove \(Escape.quoted(label))") { try await store.remove(label) }
+        try await KeystoreAccess.run("cannot remove \(Escape.quoted(label))", label: label, in: store) { try await store.remove(label) }
         Console.hint("removed \(Escape.quoted(label)); a blob that was stored under it stays refused as a replay")
     }
 }
@@ -103,6 +152,7 @@ struct Remove: VaultCommand {
 /// master key (issue 8 item 3): the old passphrase opens nothing stored from now on.
 struct Passwd: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "passwd",
         abstract: "Change the keystore's passphrase (or give a key-file keystore one instead of its key file).",
         discussion: """
         Unlocks with the current passphrase or key file, then sets the new passphrase, asked \
@@ -127,6 +177,9 @@ struct Passwd: VaultCommand {
                                + "(default: the current passphrase's profile; moderate for a key-file keystore).", valueName: "profile"))
     var kdf: KDFProfile?
 
+    @Flag(name: .customLong("allow-weak-passphrase"), help: "Accept a new passphrase that is easy to guess (refused by default, saying why).")
+    var allowWeakPassphrase = false
+
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
@@ -134,7 +187,7 @@ struct Passwd: VaultCommand {
         // a bad file is reported before the old passphrase costs a KDF run.
         var passphrase: SecretBytes?
         if let file = newPassphraseFile {
-            passphrase = try KeystoreAccess.passphrase(fromFile: file, option: "--new-passphrase-file")
+            passphrase = try KeystoreAccess.newPassphrase(file: file, option: "--new-passphrase-file", allowWeak: allowWeakPassphrase, context)
         } else {
             _ = try context.requireTerminal(for: "the new passphrase", option: "--new-passphrase-file FILE")
         }
@@ -143,7 +196,7 @@ struct Passwd: VaultCommand {
         let before = try await KeystoreAccess.run("cannot read the keystore's unlock methods") { try await store.unlockedMethod() }
         // Issue 8 item 4: never lower (or raise) the cost of guessing in silence.
         let profile = kdf ?? before.profile ?? .moderate
-        let new = try passphrase ?? KeystoreAccess.newPassphrase(file: nil, option: "--new-passphrase-file", context)
+        let new = try passphrase ?? KeystoreAccess.newPassphrase(file: nil, option: "--new-passphrase-file", allowWeak: allowWeakPassphrase, context)
         try await KeystoreAccess.run("cannot change the passphrase of \(Escape.quoted(path))") {
             try await store.changeProtection(to: .passphrase(new, profile: profile))
         }
@@ -161,8 +214,14 @@ struct Passwd: VaultCommand {
 
 /// Reading one entry for `get` and `export`.
 enum Entries {
-    static func load(_ label: String, _ options: KeystoreOptions, _ context: Context) async throws -> KeystoreEntry {
+    /// The current version of `label`, or its entry version `version` (1 = oldest, as
+    /// `vault show --history` numbers them).
+    static func load(_ label: String, version: Int? = nil, _ options: KeystoreOptions, _ context: Context) async throws -> KeystoreEntry {
         let (store, _) = try await KeystoreAccess.open(options, context)
-        return try await KeystoreAccess.run("cannot read \(Escape.quoted(label))") { try await store.entry(label) }
+        guard let version else {
+            return try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) { try await store.entry(label) }
+        }
+        let versions = try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) { try await store.history(label) }
+        return try EntryVersionOption.pick(version, of: versions, label: label)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The two standard streams. Data goes to standard output; every message goes to standard
 /// error as `vault: error: …`, `vault: warning: …` or `vault: hint: …` (CLI.md, Conventions).
@@ -9,6 +9,13 @@ enum Console {
     /// not an empty file and status 0. (Written from whichever task writes; one value, read
     /// once at exit.)
     nonisolated(unsafe) static var outputError: Int32 = 0
+
+    /// The failure for standard output that could not be written (status 1). EPIPE gets its
+    /// own hint: the reader went away, which is not a full disk.
+    static func outputFailure(_ code: Int32) -> CLIFailure {
+        CLIFailure.failed("cannot write to standard output: \(Errno.text(code))",
+                          hints: code == EPIPE ? ["the program reading vault's output stopped before the end; run it again into a file or a reader that reads everything"] : [])
+    }
 
     /// Writes data to standard output as is.
     static func out(_ text: String) { write(1, Array(text.utf8)) }
@@ -26,7 +33,7 @@ enum Console {
     static func hint(_ text: String) { emit("hint", text) }
 
     /// An indented detail line under an error: `vault:   …`
-    static func detail(_ message: String) { write(2, Array("vault:   \(message)\n".utf8)) }
+    static func detail(_ message: String) { write(2, Array("vault:   \(Escape.line(message))\n".utf8)) }
 
     /// Prints a failure: message, details, hints.
     static func report(_ failure: CLIFailure) {
@@ -36,8 +43,11 @@ enum Console {
         failure.hints.forEach(hint)
     }
 
+    /// Every message line is checked by `Escape.line` on its way out: whatever text someone
+    /// else chose, and whichever caller forgot to escape it, it cannot forge a line or reach the
+    /// terminal as a control sequence.
     private static func emit(_ kind: String, _ text: String) {
-        write(2, Array("vault: \(kind): \(text)\n".utf8))
+        write(2, Array("vault: \(kind): \(Escape.line(text))\n".utf8))
     }
 
     /// Writes all of `bytes` to `fd`, retrying on EINTR and short writes. A broken standard

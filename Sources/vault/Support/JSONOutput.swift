@@ -1,6 +1,7 @@
 /// The `--json` outputs: written by hand so that key order is stable and as documented in
-/// docs/JSON.md. Strings are escaped per RFC 8259 (control characters as \u00XX), so text a
-/// sender wrote can never reach a terminal raw through JSON either.
+/// docs/JSON.md. Strings are escaped per RFC 8259, and every character `Escape` marks (controls,
+/// bidirectional and zero-width characters, …) is written as a \u escape: the same string for a
+/// program that parses it, and text a sender wrote never reaches a terminal raw through JSON.
 indirect enum JSONOut {
     case string(String)
     case int(Int)
@@ -36,10 +37,13 @@ indirect enum JSONOut {
             case 0x0a: out += "\\n"
             case 0x09: out += "\\t"
             case 0x0d: out += "\\r"
-            case 0x00...0x1f, 0x7f...0x9f, 0x2028, 0x2029:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+            default:
+                guard Escape.marks(scalar) else { out.unicodeScalars.append(scalar); continue }
+                // Beyond U+FFFF (tag characters, variation selectors supplement): a surrogate pair.
+                for unit in String(scalar).utf16 {
+                    let hex = String(unit, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                }
             }
         }
         return out + "\""

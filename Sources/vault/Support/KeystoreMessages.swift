@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VaultKit
 
 /// Words for the keystore's errors and for refusals at FORMAT.md §6 steps 9–10.
@@ -54,7 +54,8 @@ extension Messages {
             Explanation(text: "the keystore \(Escape.quoted(path)) was re-keyed by another process, and the way it was unlocked here no longer opens it",
                         hints: ["run the command again with a current passphrase or key file"])
         case .noSuchUnlockMethod(let name):
-            Explanation(text: "the keystore has no unlock method \(Escape.quoted(name))")
+            Explanation(text: "the keystore has no unlock method \(Escape.quoted(name))",
+                        hints: ["unlock methods are named when they are added; the one vault init made is 'passphrase' or 'key-file'"])
         case .unlockMethodExists(let name):
             Explanation(text: "the keystore has an unlock method \(Escape.quoted(name)) already", hints: ["choose another name"])
         case .invalidUnlockMethodName(let name):
@@ -66,7 +67,8 @@ extension Messages {
             Explanation(text: "\(Escape.quoted(name)) is the keystore's only unlock method; removing it would leave nothing that opens it",
                         hints: ["add another unlock method first"])
         case .noSuchIdentity(let fingerprint):
-            Explanation(text: "the keystore holds no identity \(fingerprint)")
+            Explanation(text: "the keystore holds no identity \(Escape.quoted(fingerprint))",
+                        hints: ["compare it with the fingerprint vault recipient prints: what was sealed to another key cannot be opened here"])
         case .identityRetired(let fingerprint, let retired):
             Explanation(text: "the identity \(fingerprint) was retired at \(retired); it opens nothing any more",
                         hints: ["ask the sender to seal again to the current recipient (vault recipient)"])
@@ -96,9 +98,13 @@ extension Messages {
         case .invalidEntry(let detail):
             Explanation(text: "cannot store the entry: \(detail)")
         case .leaseTimeout(let label):
-            Explanation(text: "the token lease of \(Escape.quoted(label)) is held by another process")
+            Explanation(text: "the token lease of \(Escape.quoted(label)) is held by another process",
+                        hints: ["another vault process is refreshing its tokens and held the lease longer than this one waits; "
+                                + "a lease expires by itself: run the command again, and look for a vault process that is stuck"])
         case .leaseLost(let label):
-            Explanation(text: "the token lease of \(Escape.quoted(label)) expired before the new state was stored")
+            Explanation(text: "the token lease of \(Escape.quoted(label)) expired before the new state was stored",
+                        hints: ["this process took longer than its lease and another took the lease over; what it received was not stored: "
+                                + "run the command again (if Exact then refuses the stored refresh token, connect the entry again with vault connect)"])
         case .serverUnavailable(let location, let detail):
             Explanation(text: "cannot reach the keystore's database \(Escape.quoted(location)): \(Escape.forTerminal(detail))",
                         hints: ["check that the server runs and that this host reaches it; nothing was changed that was not reported stored"])
@@ -132,14 +138,18 @@ extension Messages {
         case EFBIG, ENOSPC, EDQUOT:
             return ["the disk is full or a file size limit was reached: free some space, then run the command again; "
                     + "what failed to be written was not kept"]
-        case EACCES, EPERM, EROFS where path.hasSuffix(".lock") || path.contains(".tmp-"):
-            let dir = (path as NSString).deletingLastPathComponent
+        // (Each pattern carries the condition: a `where` after a list applies to its last item only.)
+        case EACCES where besideKeystore(path), EPERM where besideKeystore(path), EROFS where besideKeystore(path):
+            let dir = Path.directory(of: path)
             return ["vault writes beside the keystore (its .lock file; a new copy to change the passphrase): "
                     + "the folder \(Escape.quoted(dir)) must be writable by this user; the keystore was not changed"]
         default:
             return []
         }
     }
+
+    /// A file vault makes beside the keystore: its lock, or a temporary copy.
+    private static func besideKeystore(_ path: String) -> Bool { path.hasSuffix(".lock") || path.contains(".tmp-") }
 
     static func receive(_ e: ReceiveError) -> Explanation {
         switch e {

@@ -3,8 +3,9 @@ import VaultKit
 /// The one place where VaultKit's errors become words. Every command wraps a library error with
 /// `Messages.failure(context, error)`, which chains the context and the cause
 /// ("cannot read 'x.pub': the recipient string has a wrong checksum") and adds the hints.
-/// No message here ever contains secret input: the library's errors carry none, and public
-/// input is quoted and escaped by the caller.
+/// No message here ever contains secret input: the library's errors carry none. Text someone
+/// else chose that a library error carries raw (a payload's key names) is escaped here; public
+/// input in a context is quoted and escaped by the caller.
 enum Messages {
     /// Words for one error: the cause (lower case, no final period) and hints for the next step.
     struct Explanation {
@@ -24,6 +25,8 @@ enum Messages {
         switch error {
         case let e as OpenError: open(e)
         case let e as KeystoreError: keystore(e)
+        case let e as ExactError: exact(e)
+        case let e as ExactTransportError: transport(e)
         case let e as ReceiveError: receive(e)
         case let e as PayloadError: payload(e)
         case let e as Bech32Error: bech32(e)
@@ -35,7 +38,7 @@ enum Messages {
         case let e as ArmorError: armor(e)
         case let e as JSONError: Explanation(text: json(e))
         case let e as CLIFailure: Explanation(text: e.message, hints: e.hints)
-        default: Explanation(text: "unexpected error: \(error)")
+        default: Explanation(text: "unexpected error: \(Escape.forTerminal(String(describing: error)))")
         }
     }
 
@@ -90,7 +93,8 @@ enum Messages {
     static func payload(_ e: PayloadError) -> Explanation {
         switch e {
         case .json(let j): Explanation(text: json(j))
-        case .field(let key, let rule): Explanation(text: "'\(key)' \(rule)")
+        // The key is the sender's (an unknown or misspelt one): escaped, never raw.
+        case .field(let key, let rule): Explanation(text: "\(Escape.quoted(key)) \(rule)")
         case .tooLarge(let size):
             Explanation(text: "the sealed contents would be \(size) bytes; at most \(SealedBlob.maximumPayload) fit in a blob",
                         hints: ["shorten the note or the largest values"])
@@ -101,7 +105,7 @@ enum Messages {
     static func json(_ e: JSONError) -> String {
         switch e {
         case .syntax(let what, let offset): "not valid JSON: \(what) at byte \(offset)"
-        case .rule(let key, let rule): key.isEmpty ? "not accepted JSON: \(rule)" : "'\(key)' \(rule)"
+        case .rule(let key, let rule): key.isEmpty ? "not accepted JSON: \(rule)" : "\(Escape.quoted(key)) \(rule)"
         }
     }
 
@@ -139,12 +143,16 @@ enum Messages {
         switch e {
         case .noRecipient: Explanation(text: "no recipient string in the public key file")
         case .severalRecipients: Explanation(text: "more than one recipient line in the public key file")
+        case .notUTF8(let line):
+            Explanation(text: "line \(line) of the public key file is not UTF-8 text",
+                        hints: ["a public key file is plain text; get it again from the integrator (vault recipient writes it)"])
         case .recipient(let b): bech32(b)
         case .malformedFingerprintComment:
             Explanation(text: "the '# fingerprint:' comment is not a fingerprint")
         case .fingerprintMismatch(let stated, let actual):
             Explanation(text: "the file states fingerprint \(stated.canonical) but its key's is \(actual.canonical)",
-                        hints: ["one was edited and not the other; get the public key file again from the integrator"])
+                        hints: ["one was edited and not the other (every fingerprint comment must match the key); "
+                                + "get the public key file again from the integrator and compare with their manual"])
         }
     }
 
@@ -156,7 +164,7 @@ enum Messages {
         case .recipient(let b): Explanation(text: "in the hand-off request: \(bech32(b).text)")
         case .fingerprint(let what): Explanation(text: "the hand-off request's fingerprint \(what)",
                                                  hints: ["the request was altered; ask the integrator for it again"])
-        case .field(let name, let rule): Explanation(text: "the hand-off request's '\(name)' \(rule)")
+        case .field(let name, let rule): Explanation(text: "the hand-off request's \(Escape.quoted(name)) \(rule)")
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VaultKit
 
 /// How a command-line argument that names a key is read (CLI.md `seal --to`, `fingerprint`).
@@ -44,6 +44,12 @@ enum KeyArgument {
         try refuseForeignKey(text, option: option)
         let bytes = try InputFile.readPublic(text)
         if holdsSecretKey(bytes) { throw CLIFailure.failed("\(option) \(InputFile.display(text)) holds a secret key; refused") }
+        // Another kind of file is named as such, not by the first .pub rule its bytes break.
+        let kind = FileKind.of(bytes)
+        if kind != .publicKeyFile && kind != .text {
+            throw FileKind.mismatch("\(option) \(InputFile.display(text))", is: kind, wanted: "a public key file",
+                                    hints: ["\(option) takes the integrator's public key file (.pub) or their recipient string (vault1…)"])
+        }
         do { return try PublicKey(publicKeyFile: bytes) } catch {
             throw Messages.failure("\(option) \(InputFile.display(text))", error)
         }
@@ -53,7 +59,7 @@ enum KeyArgument {
     /// refused as FORMAT.md §1's `prefix` class rather than as a missing file.
     /// - Throws: `CLIFailure` status 2 naming the prefix found.
     static func refuseForeignKey(_ text: String, option: String) throws {
-        guard text != "-", !FileManager.default.fileExists(atPath: text) else { return }
+        guard text != "-", access(text, F_OK) != 0 else { return }
         do { _ = try Bech32.decode(text, hrp: KeyText.recipientHRP, byteCount: KeyText.keyByteCount) } catch {
             if case .prefix(let found) = error {
                 throw CLIFailure.usage("\(option) \(Escape.quoted(text)) is a key of another kind (prefix '\(Escape.forTerminal(found))'), not a vault recipient",
@@ -67,7 +73,20 @@ enum KeyArgument {
     static func expectedFingerprint(_ text: String, option: String) throws -> Fingerprint {
         if isSecretKey(text) { throw secretKeyRefused(option) }
         do { return try Fingerprint(typed: text) } catch {
-            throw Messages.failure("\(option) \(Escape.quoted(text))", error, status: .usage)
+            var failure = Messages.failure("\(option) \(Escape.quoted(text))", error, status: .usage)
+            guard case .malformed = error else { throw failure }
+            // A character missing or extra, said as such: the usual mistake when copying by hand.
+            var body = Substring(Text.trimmed(text, newlines: false))
+            if body.uppercased().hasPrefix("SHA256:") { body = body.dropFirst(7) }
+            let digits = body.filter { $0.isASCII && $0.isHexDigit }.count
+            let others = body.filter { !($0.isASCII && $0.isHexDigit) && !" \t-:".contains($0) }
+            if others.isEmpty && digits != 64 {
+                failure.message += ": it has \(digits) hex digits, not 64 (\(digits < 64 ? "one or more missing" : "one or more too many"))"
+            }
+            // Where to take it from; never "run vault fingerprint" to vault fingerprint itself.
+            failure.hints = [option == "--expect" ? "copy it again from the integrator's manual"
+                                                  : "copy it again from the integrator's manual; vault fingerprint FILE shows the fingerprint of a key file"]
+            throw failure
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VaultKit
 
 /// Output that contains secrets (`get`, `export`), assembled in secret memory and written to
@@ -11,6 +11,9 @@ final class SecretOutput {
     init(capacity: Int) throws {
         do { buffer = try SecretBytes(count: capacity) } catch { throw Messages.failure("cannot hold the output", error) }
     }
+
+    /// Bytes still free in the buffer.
+    var remaining: Int { buffer.count - size }
 
     func byte(_ b: UInt8) {
         precondition(size < buffer.count, "secret output buffer too small")
@@ -34,7 +37,7 @@ final class SecretOutput {
                 case 0x0a: text("\\n")
                 case 0x09: text("\\t")
                 case 0x0d: text("\\r")
-                case 0..<0x20, 0x7f: text(String(format: "\\u%04x", Int(b)))
+                case 0..<0x20, 0x7f: text("\\u00" + String(b >> 4, radix: 16) + String(b & 0xf, radix: 16))
                 default: byte(b)
                 }
             }
@@ -52,11 +55,19 @@ final class SecretOutput {
     /// Writes everything to standard output.
     /// - Throws: `CLIFailure` when standard output cannot be written.
     func write() throws {
+        // `vault export X > file` makes the file with the shell's umask, often readable by
+        // everyone: say so (the secrets are wanted there, so they are still written).
+        var st = stat()
+        if fstat(1, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_mode & 0o077 != 0 {
+            Console.warning("standard output is a file that group or others can read (mode \(String(st.st_mode & 0o777, radix: 8))): "
+                            + "the secrets written to it are readable by them")
+            Console.hint("make it private: chmod 600 the file, or create it with (umask 077; vault … > FILE)")
+        }
         var done = 0
         while done < size {
             let n = buffer.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + done, size - done) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw CLIFailure.failed("cannot write to standard output: \(Errno.text())") }
+            guard n > 0 else { throw Console.outputFailure(n < 0 ? errno : EIO) }
             done += n
         }
     }

@@ -1,5 +1,5 @@
 import CVaultSys
-import Foundation
+import Glibc
 import VaultKit
 
 /// The user's terminal. "At a terminal" means `/dev/tty` opens (CLI.md): prompts are written to
@@ -31,17 +31,23 @@ final class Terminal {
     /// Writes a line to the terminal.
     func line(_ text: String = "") { write(text + "\n") }
 
-    /// Asks a question and returns the answer without its line ending (echoed: public answers only).
+    /// Asks a question and returns the answer without its line ending (echoed: public answers
+    /// only). An answer that is not UTF-8 (a terminal in another encoding) is asked again, never
+    /// decoded with U+FFFD into text the customer did not type.
     /// - Throws: `CLIFailure` at end of input (Ctrl-D) or on a read error.
     func ask(_ prompt: String) throws -> String {
-        write(prompt)
-        let bytes = try readPublicLine()
-        return String(decoding: bytes, as: UTF8.self)
+        while true {
+            write(prompt)
+            if let answer = String(validating: try readPublicLine(), as: UTF8.self) { return answer }
+            line("  That is not accepted: it is not UTF-8 text (check the terminal's encoding). Please try again.")
+        }
     }
 
     /// Asks for a secret with echo off and reads it straight into secret memory; no Swift
-    /// `String` ever holds it. The terminal settings are restored on return, on a thrown error
-    /// and on SIGINT/SIGTERM/SIGHUP (by the C handler).
+    /// `String` ever holds it. The terminal settings are restored on return, on a thrown error,
+    /// and by the C handlers on every signal that ends the process (Ctrl-C, Ctrl-\\, SIGTERM,
+    /// SIGHUP, a crash signal, …) or stops it (Ctrl-Z, SIGTTIN, SIGTTOU); after a stop, SIGCONT
+    /// turns echo off again once vault is back in the foreground.
     /// - Throws: `CLIFailure` at end of input, on a read error, or when the answer is too long.
     func askSecret(_ prompt: String) throws -> SecretBytes {
         write(prompt)
@@ -69,7 +75,7 @@ final class Terminal {
             var overflow = false
             while true {
                 var byte: UInt8 = 0
-                let n = read(fd, &byte, 1)
+                let n = vault_sys_read_tty(fd, &byte, 1)
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 { throw CLIFailure.failed("cannot read from the terminal: \(Errno.text())") }
                 if n == 0 {
@@ -110,14 +116,21 @@ final class Terminal {
 
     /// Asks for a secret twice, echo off, until both entries agree and `check` accepts it.
     /// An empty first entry returns nil when `optional` (the field is skipped).
-    func askSecretTwice(_ prompt: String, optional: Bool = false,
-                        check: (SecretBytes) -> String?) throws -> SecretBytes? {
+    /// - Parameter unusual: for a value that is allowed but unexpected, a note saying why; the
+    ///   person is offered to type it again right away (Enter) or to keep it (`keep`).
+    func askSecretTwice(_ prompt: String, optional: Bool = false, check: (SecretBytes) -> String?,
+                        unusual: ((SecretBytes) -> String?)? = nil) throws -> SecretBytes? {
         while true {
             let first = try askSecret(prompt)
             if first.count == 0 && optional { return nil }
             if let rule = check(first) {
                 line("  That is not accepted: it \(rule). Please type it again.")
                 continue
+            }
+            if let note = unusual?(first) {
+                line("  \(note).")
+                let answer = try ask("  Press Enter to type it again, or type keep to use it as it is: ")
+                if Text.trimmed(answer, newlines: false).lowercased() != "keep" { continue }
             }
             let second = try askSecret("  Type it again, to check: ")
             guard first.constantTimeEquals(second) else {
@@ -130,7 +143,7 @@ final class Terminal {
 
     /// Asks a yes/no question; only `yes` or `y` (any case) is yes.
     func confirm(_ prompt: String) throws -> Bool {
-        let answer = try ask(prompt).trimmingCharacters(in: .whitespaces).lowercased()
+        let answer = Text.trimmed(try ask(prompt), newlines: false).lowercased()
         return answer == "yes" || answer == "y"
     }
 }

@@ -114,8 +114,16 @@ def full(binary, workdir, pub, grouped, fingerprint):
     child.sendline("12")
     expect(child, "  From: ")
     child.sendline("Jan")
+    review(child)
+    child.sendline("yes")
     expect(child, "e-mail the file 'acme.vault' to your integrator; only their key opens it")
     finish(child, 0)
+
+
+def review(child):
+    """The review before sealing: every line, the secrets masked, then the question."""
+    expect(child, "Please check what will be sealed:")
+    expect(child, "Type yes to seal it, a line's number to change it, or no to stop: ")
 
 
 def declined(binary, workdir, pub, grouped, fingerprint):
@@ -137,8 +145,10 @@ def expected(binary, workdir, pub, grouped, fingerprint):
                                     "-o", "expected.vault"])
     secret(child, "  Client secret: ", SECRET)
     secret(child, "  Type it again, to check: ", SECRET)
+    review(child)
+    child.sendline("y")
     transcript = finish(child, 0)
-    for unwanted in ("Type yes or no", "Label:", "Client ID:", "Region", "Webhook"):
+    for unwanted in ("Type yes or no", "Label:", "Client ID:", "Region [", "Webhook secret:"):
         if unwanted in transcript:
             fail("asked %r although it was given or --input was used" % unwanted, child)
 
@@ -184,6 +194,22 @@ def init_passphrase(binary, workdir, pub, grouped, fingerprint):
         fail("the mistyped passphrase appeared on the terminal", child)
 
 
+def init_weak(binary, workdir, pub, grouped, fingerprint):
+    """A trivially weak passphrase is refused at once, saying why, and asked again."""
+    child = spawn(binary, workdir, ["init", "--keystore", "weak.vault", "--kdf", "interactive"])
+    secret(child, "New passphrase: ", "a")
+    expect(child, "That passphrase is too weak: it is only 1 character long")
+    expect(child, "--allow-weak-passphrase")
+    secret(child, "New passphrase: ", "qwertyuiop")
+    expect(child, "That passphrase is too weak: it follows neighbouring keys")
+    secret(child, "New passphrase: ", PASSPHRASE)
+    secret(child, "The same passphrase again: ", PASSPHRASE)
+    expect(child, "vault1")
+    transcript = finish(child, 0)
+    if "qwertyuiop" in transcript:
+        fail("the weak passphrase appeared on the terminal", child)
+
+
 def open_passphrase(binary, workdir, pub, grouped, fingerprint):
     """`vault open` asks the keystore's passphrase with echo off, then stores the blob."""
     child = spawn(binary, workdir, ["open", "--keystore", "ks.vault", "acme.vault"])
@@ -194,13 +220,27 @@ def open_passphrase(binary, workdir, pub, grouped, fingerprint):
 
 
 def open_wrong_passphrase(binary, workdir, pub, grouped, fingerprint):
-    """A wrong passphrase at the terminal: status 1, named, nothing stored."""
+    """A wrong passphrase at the terminal is asked again, three tries in all; then status 1,
+    named, nothing stored."""
     child = spawn(binary, workdir, ["open", "--keystore", "ks.vault", "acme.vault"])
-    secret(child, "Passphrase for 'ks.vault': ", "not " + PASSPHRASE)
+    for attempt in range(3):
+        secret(child, "Passphrase for 'ks.vault': ", "not " + PASSPHRASE)
+        if attempt < 2:
+            expect(child, "That passphrase does not unlock the keystore; try again.")
     expect(child, "wrong passphrase")
     transcript = finish(child, 1)
     if "not " + PASSPHRASE in transcript:
         fail("the typed passphrase appeared on the terminal", child)
+
+
+def open_retry_passphrase(binary, workdir, pub, grouped, fingerprint):
+    """A mistyped passphrase, then the right one: the blob is stored, no need to start over."""
+    child = spawn(binary, workdir, ["open", "--keystore", "ks.vault", "acme.vault"])
+    secret(child, "Passphrase for 'ks.vault': ", PASSPHRASE + "x")
+    expect(child, "try again")
+    secret(child, "Passphrase for 'ks.vault': ", PASSPHRASE)
+    expect(child, "Acme BV")
+    finish(child, 0)
 
 
 def passwd_passphrase(binary, workdir, pub, grouped, fingerprint):
@@ -221,6 +261,111 @@ def open_progress(binary, workdir, pub, grouped, fingerprint):
     for n in (1, 2, 3):
         expect(child, "opening %d/3" % n)
     expect(child, "opened 3, refused 0")
+    finish(child, 0)
+
+
+def unusual_secret(binary, workdir, pub, grouped, fingerprint):
+    """A secret that does not look like an Exact one is questioned right there: Enter types it
+    again, `keep` keeps it."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--client-id", CLIENT_ID, "--input", "extra.json",
+                                    "-o", "unusual.vault"])
+    secret(child, "  Client secret: ", "abc")
+    expect(child, "That does not look like an Exact Online client secret")
+    expect(child, "it is 3 characters long")
+    expect(child, "Press Enter to type it again, or type keep to use it as it is: ")
+    child.sendline("")
+    secret(child, "  Client secret: ", SECRET)
+    secret(child, "  Type it again, to check: ", SECRET)
+    review(child)
+    child.sendline("yes")
+    expect(child, "e-mail the file 'unusual.vault'")
+    transcript = finish(child, 0)
+    if "warning" in transcript:
+        fail("a warning after the person settled it", child)
+
+
+def unusual_secret_kept(binary, workdir, pub, grouped, fingerprint):
+    """`keep` keeps an unusual secret (Exact's form is observed, not documented)."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--client-id", CLIENT_ID, "--input", "extra.json",
+                                    "-o", "kept.vault"])
+    secret(child, "  Client secret: ", "abc-def_ghi.jk")
+    expect(child, "it holds characters other than letters and digits")
+    expect(child, "type keep to use it as it is: ")
+    child.sendline("keep")
+    secret(child, "  Type it again, to check: ", "abc-def_ghi.jk")
+    review(child)
+    child.sendline("yes")
+    expect(child, "e-mail the file 'kept.vault'")
+    finish(child, 0)
+
+
+def review_change(binary, workdir, pub, grouped, fingerprint):
+    """At the review every field is shown, secrets masked, with the fingerprint and the expiry;
+    a mistyped client ID and a wrong secret are changed there, then sealed."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--input", "extra.json", "-o", "reviewed.vault"])
+    expect(child, "  Client ID: ")
+    # Pasted with the spaces around it that a web page gives: taken without them.
+    child.sendline("  00000000-0000-0000-0000-000000000000 ")
+    secret(child, "  Client secret: ", TYPO)
+    secret(child, "  Type it again, to check: ", TYPO)
+    review(child)
+    text = child.logfile_read.getvalue()
+    for line in ("label", "Acme BV", "00000000-0000-0000-0000-000000000000", "client secret", "******** (hidden)",
+                 "webhook secret", "region", "de", "integrator may open it until", "(30d)", "sealed to the key", grouped):
+        if line not in text:
+            fail("the review lacks %r" % line, child)
+    child.sendline("2")
+    expect(child, "  Client ID: ")
+    child.sendline(CLIENT_ID)
+    expect(child, "Type yes to seal it")
+    child.sendline("client secret")  # a line's name works as well as its number
+    secret(child, "  Client secret: ", SECRET)
+    secret(child, "  Type it again, to check: ", SECRET)
+    expect(child, "Type yes to seal it")
+    child.sendline("99")
+    expect(child, "Please type yes, no, or the number (or name) of a line to change")
+    child.sendline("yes")
+    expect(child, "e-mail the file 'reviewed.vault'")
+    finish(child, 0)
+
+
+def review_stop(binary, workdir, pub, grouped, fingerprint):
+    """`no` at the review stops: nothing sealed, nothing written, status 1."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--client-id", CLIENT_ID, "--input", "extra.json",
+                                    "-o", "stopped.vault"])
+    secret(child, "  Client secret: ", SECRET)
+    secret(child, "  Type it again, to check: ", SECRET)
+    review(child)
+    child.sendline("no")
+    expect(child, "vault: error: stopped at the review; nothing was sealed")
+    finish(child, 1)
+    if os.path.exists(os.path.join(workdir, "stopped.vault")):
+        fail("an output file was written")
+
+
+def paste(binary, workdir, pub, grouped, fingerprint):
+    """`seal --input -` at a terminal: the pasted JSON is read with echo off, as docs/CUSTOMER.md shows."""
+    child = spawn(binary, workdir, ["seal", "--to", pub, "--expect-fingerprint", fingerprint,
+                                    "--label", "Acme BV", "--input", "-", "-o", "pasted.vault"])
+    expect(child, "Paste the credentials JSON (it is not shown)")
+    if not echo_is_off(child):
+        fail("echo is on while the JSON is pasted", child)
+    child.sendline('{"client_id": "%s", "client_secret": "%s"}' % (CLIENT_ID, SECRET))
+    child.sendeof()
+    expect(child, "e-mail the file 'pasted.vault'")
+    # finish() also checks that the pasted secret never appeared on the terminal.
+    finish(child, 0)
+
+
+def fingerprint_names(binary, workdir, pub, grouped, fingerprint):
+    """`vault fingerprint` of several inputs at a terminal names the input on each line."""
+    child = spawn(binary, workdir, ["fingerprint", pub, "one.vault"])
+    expect(child, fingerprint + "  " + pub)
+    expect(child, fingerprint + "  one.vault")
     finish(child, 0)
 
 
