@@ -9,9 +9,10 @@ any loss, overlap or unexpected outcome:
           every blob stored exactly once (0 lost), and the throughput.
   leases  PROCS keystore-stress processes take one entry's token lease ROUNDS times each:
           no two leases overlap in time, and the counter kept in the token state is exact.
-  restart one vault process opens BLOBS blobs while the server is restarted with
-          `pg_ctl restart -m immediate`: each blob is stored once or reported not stored, and
-          a second run stores the rest (the others are refused as replays).
+  restart one vault process opens BLOBS blobs (committed 256 at a time) while the server is
+          restarted with `pg_ctl restart -m immediate` once a third are stored: each blob is
+          stored once or reported not stored, and a second run stores the rest (the others are
+          refused as replays).
   down    with the server stopped, a command fails at once with an error naming the address.
 """
 import json, os, subprocess, sys, tempfile, time
@@ -123,6 +124,8 @@ def restart(blobs):
         if p.poll() is not None:
             sys.exit("load: the batch finished before the restart")
         time.sleep(0.02)
+    if p.poll() is not None:
+        sys.exit("load: the batch finished before the restart; give more blobs")
     t = time.monotonic()
     subprocess.run(["bash", "-c", "source scripts/postgres/server && pg_server_restart_immediate"], check=True)
     restarted = time.monotonic() - t

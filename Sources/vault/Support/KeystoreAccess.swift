@@ -58,6 +58,10 @@ enum KeystoreAccess {
         if let file = context.value(option: options.passphraseFile, variable: "VAULT_PASSPHRASE_FILE") {
             files.append(ReadFile(path: file, role: "the passphrase file"))
         }
+        if let file = options.dbPasswordFile { files.append(ReadFile(path: file, role: "the database password file")) }
+        if KeystoreLocation.isDatabase(keystore), let file = context.environment["PGPASSFILE"], !file.isEmpty {
+            files.append(ReadFile(path: file, role: "the database password file"))
+        }
         return files
     }
 

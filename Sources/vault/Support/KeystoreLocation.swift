@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import VaultKit
 #if PostgreSQL
 import VaultPostgres
@@ -47,7 +48,7 @@ enum KeystoreLocation {
     #if PostgreSQL
     /// The parsed address, or a usage failure that names the wrong part, never the address.
     static func parse(_ location: String, _ context: Context) throws -> PostgresAddress {
-        let user = context.environment["PGUSER"] ?? context.environment["USER"] ?? NSUserName()
+        let user = context.environment["PGUSER"] ?? context.environment["USER"] ?? loginName()
         do { return try PostgresAddress(parsing: location, defaultUser: user) } catch {
             switch error {
             case .passwordInAddress:
@@ -69,6 +70,12 @@ enum KeystoreLocation {
         }
     }
 
+    /// The running user's login name (libpq's default database user).
+    static func loginName() -> String {
+        if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name { return String(cString: name) }
+        return "root"
+    }
+
     /// The password: the first line of `--db-password-file`, else the first matching line of
     /// PGPASSFILE (else ~/.pgpass, when it exists), else none. Files that group or others may
     /// read are refused, as passphrase files are.
@@ -81,7 +88,7 @@ enum KeystoreLocation {
         if let p = context.environment["PGPASSFILE"], !p.isEmpty {
             (pgpass, option) = (p, "PGPASSFILE")
         } else {
-            let home = context.environment["HOME"] ?? NSHomeDirectory()
+            let home = context.environment["HOME"] ?? (getpwuid(getuid())?.pointee.pw_dir.map { String(cString: $0) } ?? "/")
             (pgpass, option) = (home + "/.pgpass", "the password file")
             guard FileManager.default.fileExists(atPath: pgpass) else { return nil }
         }
