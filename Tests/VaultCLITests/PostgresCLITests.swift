@@ -97,7 +97,10 @@ final class PostgresCLITests: CLITestCase {
         XCTAssertTrue(again.stderr.contains("a replay"), again.stderr)
         let refused = try run("migrate", "--from", "moved.vault", "--to", back, "--key-file", "ks.key")
         XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.stderr.contains("already exists"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("holds a keystore already; it is never replaced"), refused.stderr)
+        let none = try run("list", "--keystore", db + "_none", "--key-file", "ks.key")
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.contains("no keystore in the database at"), none.stderr)
     }
     #endif
 }

@@ -75,9 +75,15 @@ extension Messages {
         case .invalidKeyFile(let path, let size):
             Explanation(text: "the key file \(Escape.quoted(path)) is \(size) bytes, not \(KeyFile.byteCount)",
                         hints: ["a key file is exactly 32 random bytes, as `vault init --with-key-file` writes it"])
+        case .alreadyExists(let path) where KeystoreLocation.isDatabase(path):
+            Explanation(text: "the database at \(Escape.quoted(path)) holds a keystore already; it is never replaced",
+                        hints: ["choose another database or ?schema=, or drop the old schema yourself if you are sure"])
         case .alreadyExists(let path):
             Explanation(text: "\(Escape.quoted(path)) already exists; it is never overwritten",
                         hints: ["choose another path with --keystore, or remove the old file yourself if you are sure"])
+        case .notFound(let path) where KeystoreLocation.isDatabase(path):
+            Explanation(text: "no keystore in the database at \(Escape.quoted(path)) (its schema has no vault tables)",
+                        hints: ["create one with `vault init --keystore ADDRESS`, or move one there with `vault migrate`; check the database and ?schema="])
         case .notFound(let path):
             Explanation(text: "no such file: \(Escape.quoted(path))",
                         hints: ["create a keystore with `vault init`, or point --keystore / VAULT_KEYSTORE at yours"])
