@@ -73,14 +73,15 @@ struct OpenCommand: VaultCommand {
             throw CLIFailure.silent(.failed)
         }
         let (store, _) = try await KeystoreAccess.open(keystore, context)
-        let identity = try await KeystoreAccess.run("cannot read the keystore's identity") { try await store.identity() }
+        // Each blob opens with the identity its header names (current or active, issue 12).
+        let identities = try await KeystoreAccess.run("cannot read the keystore's identities") { try await store.receivingIdentities() }
         let options = Receiver.Options(allowExpired: allowExpired, replace: replace, label: label)
         let progress = files.count > 1 && isatty(2) == 1
         var stored = 0
         for (n, input) in inputs.enumerated() {
             guard let bytes = input.bytes else { continue }
             if progress { Console.write(2, Array("\rvault: opening \(n + 1)/\(inputs.count) \u{1b}[K".utf8)) }
-            let results = await Receiver.receive(bytes, into: store, options: options, now: Handoff.now(), identity: identity)
+            let results = await Receiver.receive(bytes, into: store, options: options, now: Handoff.now(), identities: identities)
             if progress { Console.write(2, Array("\r\u{1b}[K".utf8)) }
             for (i, outcome) in results.enumerated() {
                 let place = "\(InputFile.display(input.file))" + (results.count > 1 ? " blob \(i + 1)" : "") + (outcome.line > 0 ? " (line \(outcome.line))" : "")
@@ -130,6 +131,7 @@ struct OpenCommand: VaultCommand {
         case .open(.expired): "expired"
         case .keystore(.replay): "already opened"
         case .keystore(.labelInUse): "with a label in use"
+        case .keystore(.identityRetired): "sealed to a retired key"
         case .keystore: "not stored (keystore error)"
         }
     }
