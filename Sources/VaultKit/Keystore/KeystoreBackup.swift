@@ -99,6 +99,15 @@ extension Keystore {
         return BackupSummary(contents)
     }
 
+    /// How the backup in the regular file `fd` is protected, from its header alone (read at
+    /// offset 0 without moving the file's offset; no key is needed): so a caller asks for the
+    /// right secret, and names a file that is no backup, or a damaged header, before asking.
+    /// - Throws: `KeystoreError.notABackup`, `.backupTruncated`, `.backupNewerVersion`, `.backupDamaged`, `.io`.
+    public static func backupProtection(fd: Int32, path: String) throws(KeystoreError) -> (kind: UnlockMethodKind, profile: KDFProfile?) {
+        let h = try BackupHeader.parse(try FileIO.read(fd, at: 0, count: BackupHeader.byteCount, path), path: path)
+        return (h.kind == .passphrase ? .passphrase : .keyFile, h.profile)
+    }
+
     /// Splits an image into header, state slot A and log, checking what can be checked without
     /// the keystore's key: a format-2 header (checksum, slots), room for both state slots, slot
     /// B empty (an image is written with slot A only). The backup's authentication already
