@@ -13,7 +13,8 @@ struct BackupSecretOptions: ParsableArguments {
         valueName: "file"))
     var keyFile: String?
 
-    mutating func validate() throws {
+    /// Usage mistakes (called from `execute`: a `CLIFailure` from `validate` would reach argument-parser).
+    func checkUsage() throws {
         if passphraseFile != nil, keyFile != nil {
             throw CLIFailure.usage("give --backup-passphrase-file or --backup-key-file, not both: a backup is protected by one of them")
         }
@@ -58,6 +59,7 @@ struct BackupCommand: VaultCommand {
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
+        try secret.checkUsage()
         guard let output, output != "-" else {
             throw CLIFailure.usage(output == nil ? "give the backup file: -o FILE" : "a backup is written to a file, never to standard output: give -o FILE",
                                    hints: ["the file is new and private (mode 0600)"])
@@ -156,6 +158,7 @@ struct Restore: VaultCommand {
     var keystore: String?
 
     mutating func execute(_ context: Context) async throws {
+        try secret.checkUsage()
         var options = KeystoreOptions()
         options.keystore = keystore
         let path = KeystoreAccess.path(options, context)

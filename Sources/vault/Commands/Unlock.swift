@@ -113,7 +113,9 @@ struct UnlockAdd: VaultCommand {
         valueName: "file"))
     var passphraseFile: String?
 
-    mutating func validate() throws {
+    /// Usage mistakes, before anything is read or asked (in `execute`: a `CLIFailure` thrown
+    /// from `validate` would reach argument-parser).
+    func checkUsage() throws {
         let wantsPassphrase = passphrase || newPassphraseFile != nil
         guard (newKeyFile != nil) != wantsPassphrase else {
             throw CLIFailure.usage(newKeyFile == nil ? "say what to add: --key-file FILE or --passphrase"
@@ -130,6 +132,7 @@ struct UnlockAdd: VaultCommand {
     }
 
     mutating func execute(_ context: Context) async throws {
+        try checkUsage()
         var options = KeystoreOptions()
         options.keystore = keystore
         options.keyFile = unlockKeyFile
