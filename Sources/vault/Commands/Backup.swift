@@ -39,7 +39,8 @@ struct BackupCommand: VaultCommand {
 
         Examples:
           vault backup -o /media/usb/keystore-2026-12-01.backup
-          vault backup --key-file /srv/vault/keystore.key --backup-key-file /root/backup.key -o /backup/keystore.backup
+          vault backup --key-file /srv/vault/keystore.key \\
+            --backup-key-file /root/backup.key -o /backup/keystore.backup
         """
     )
     static let holdsSecrets = true
@@ -143,7 +144,7 @@ struct Restore: VaultCommand {
         again only what you expect.
 
         Example:
-          vault restore /media/usb/keystore-2026-12-01.backup --keystore ~/.local/share/vault/keystore.vault
+          vault restore keystore.backup --keystore ~/.local/share/vault/keystore.vault
         """
     )
     static let holdsSecrets = true

@@ -91,7 +91,8 @@ struct Retire: VaultCommand {
         retired already changes nothing.
 
         Example:
-          vault retire SHA256:f2d8ddb10eb22137b11ac60e8f79b8806d8b8ee82686859a8d8376ecb1fcfb22
+          vault retire \\
+            SHA256:f2d8ddb10eb22137b11ac60e8f79b8806d8b8ee82686859a8d8376ecb1fcfb22
         """
     )
     static let holdsSecrets = true
@@ -138,7 +139,8 @@ struct IdentityExport: VaultCommand {
 
         Examples:
           vault identity export -o identity.key
-          vault identity export SHA256:f2d8ddb10eb22137b11ac60e8f79b8806d8b8ee82686859a8d8376ecb1fcfb22 -o old.key
+          vault identity export -o old.key \\
+            SHA256:f2d8ddb10eb22137b11ac60e8f79b8806d8b8ee82686859a8d8376ecb1fcfb22
         """
     )
     static let holdsSecrets = true

@@ -75,7 +75,7 @@ struct UnlockAdd: VaultCommand {
 
         Examples:
           vault unlock add --key-file /srv/vault/server.key --name server
-          vault unlock add --passphrase --name admin --unlock-key-file /srv/vault/server.key
+          vault unlock add --passphrase --name admin --unlock-key-file server.key
         """
     )
     static let holdsSecrets = true
