@@ -80,7 +80,12 @@ struct BackupCommand: VaultCommand {
             }
             var st = stat()
             makeKeyFile = lstat(keyFile, &st) != 0
-            if makeKeyFile { try Init.requireFolder(of: keyFile, for: "the backup key file", option: "--backup-key-file") }
+            if makeKeyFile {
+                try Init.requireFolder(of: keyFile, for: "the backup key file", option: "--backup-key-file")
+            } else {
+                // Plainly another kind of file is named before the keystore's passphrase is asked.
+                try KeystoreAccess.checkKeyFile(keyFile, option: "--backup-key-file")
+            }
             reads.append(ReadFile(path: keyFile, role: "the backup's key file"))
         }
         if let file = secret.passphraseFile { reads.append(ReadFile(path: file, role: "the backup's passphrase file")) }
