@@ -133,7 +133,20 @@ final class PostgresSession: KeystoreStorageSession {
     }
 
     /// Inserts `frames` consecutively from `position`, each with its clear header in columns.
-    static func insert(_ frames: [[UInt8]], at position: Int, _ link: PostgresLink, _ schema: String) throws(KeystoreError) {
+    /// An element may hold several consecutive frames (a restored log comes as one): each is
+    /// cut out by its length field into a row of its own.
+    static func insert(_ chunks: [[UInt8]], at position: Int, _ link: PostgresLink, _ schema: String) throws(KeystoreError) {
+        var frames: [[UInt8]] = []
+        for c in chunks {
+            var o = 0
+            while o < c.count {
+                guard c.count - o >= clearHeaderByteCount else { throw .damaged(detail: "a frame shorter than its header") }
+                let n = Int(c[o]) << 24 | Int(c[o + 1]) << 16 | Int(c[o + 2]) << 8 | Int(c[o + 3])
+                guard n >= clearHeaderByteCount, n <= c.count - o else { throw .damaged(detail: "a frame length out of range at byte \(position + o)") }
+                frames.append(o == 0 && n == c.count ? c : Array(c[o..<(o + n)]))
+                o += n
+            }
+        }
         var p = position
         var i = 0
         while i < frames.count {

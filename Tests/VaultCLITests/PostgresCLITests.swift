@@ -6,7 +6,7 @@ import VaultKit
 /// PostgreSQL trait an address is refused, naming the build that supports it; with it, addresses
 /// holding a password are refused unechoed, and on the server VAULT_TEST_POSTGRES names
 /// (scripts/postgres/run) every keystore command runs against the database, and
-/// `vault migrate` moves the keystore to a file and back.
+/// `vault migrate` moves the keystore to a file and back, and a backup restores into the database.
 final class PostgresCLITests: CLITestCase {
     let leaked = "hunter2pw"
 
@@ -98,6 +98,16 @@ final class PostgresCLITests: CLITestCase {
         let refused = try run("migrate", "--from", "moved.vault", "--to", back, "--key-file", "ks.key")
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("holds a keystore already; it is never replaced"), refused.stderr)
+        // A backup of the database keystore, restored into another schema.
+        try write("backup.txt", "a backup passphrase for the test\n")
+        let backup = try vault("backup", "-o", "db.backup", "--backup-passphrase-file", "backup.txt", "--kdf", "interactive")
+        XCTAssertEqual(backup.status, 0, backup.stderr)
+        let restored = try run("restore", "db.backup", "--keystore", db + "_restored", "--backup-passphrase-file", "backup.txt")
+        XCTAssertEqual(restored.status, 0, restored.stderr)
+        XCTAssertTrue(try run("verify", "--keystore", db + "_restored", "--key-file", "ks.key").stdout.contains("1 entries with 1 versions"))
+        let over = try run("restore", "db.backup", "--keystore", db + "_restored", "--backup-passphrase-file", "backup.txt")
+        XCTAssertEqual(over.status, 1)
+        XCTAssertTrue(over.stderr.contains("holds a keystore already"), over.stderr)
         let none = try run("list", "--keystore", db + "_none", "--key-file", "ks.key")
         XCTAssertEqual(none.status, 1)
         XCTAssertTrue(none.stderr.contains("no keystore in the database at"), none.stderr)
