@@ -46,8 +46,6 @@ final class PostgresCLITests: CLITestCase {
         XCTAssertEqual(p.status, 1, p.stderr)
         XCTAssertTrue(p.stderr.contains("PGPASSFILE"), p.stderr)
         XCTAssertFalse(p.all.contains(leaked) || r.all.contains(leaked))
-        let f = try run("list", "--keystore", "ks.vault", "--key-file", "k.key", "--db-password-file", "db.pw")
-        XCTAssertEqual(f.status, 2, f.stderr)
     }
 
     func testAServerThatIsDownNamesTheAddress() throws {

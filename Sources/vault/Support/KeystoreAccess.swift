@@ -58,7 +58,9 @@ enum KeystoreAccess {
         if let file = context.value(option: options.passphraseFile, variable: "VAULT_PASSPHRASE_FILE") {
             files.append(ReadFile(path: file, role: "the passphrase file"))
         }
-        if let file = options.dbPasswordFile { files.append(ReadFile(path: file, role: "the database password file")) }
+        // Read only for a database: a command that fills KeystoreOptions itself (unlock) sets
+        // dbPasswordFile only then, and an option never set cannot be read.
+        if KeystoreLocation.isDatabase(keystore), let file = options.dbPasswordFile { files.append(ReadFile(path: file, role: "the database password file")) }
         if KeystoreLocation.isDatabase(keystore), let file = context.environment["PGPASSFILE"], !file.isEmpty {
             files.append(ReadFile(path: file, role: "the database password file"))
         }
@@ -163,7 +165,7 @@ enum KeystoreAccess {
         let unlock = try unlock(options, context, keystorePath: path)
         let store: Keystore
         do {
-            if storage == nil { storage = try KeystoreLocation.storage(path, dbPasswordFile: options.dbPasswordFile, context) }
+            if storage == nil { storage = try KeystoreLocation.storage(path, dbPasswordFile: nil, context) }
             store = try await openRetrying(storage!, path, unlock, options, context)
         } catch let failure as CLIFailure {
             throw failure
@@ -207,7 +209,7 @@ enum KeystoreAccess {
         return (store, path)
     }
 
-    /// The storage at `location`, its failure worded as one to open the keystore.
+    /// The storage at the database address `location`, its failure worded as one to open the keystore.
     static func storage(_ location: String, _ options: KeystoreOptions, _ context: Context) throws -> any KeystoreStorage {
         do { return try KeystoreLocation.storage(location, dbPasswordFile: options.dbPasswordFile, context) } catch let f as CLIFailure {
             throw f

@@ -28,12 +28,8 @@ enum KeystoreLocation {
     ///   repeated: it may hold a password), a password file others may read; or the storage's
     ///   `KeystoreError` (for the caller to word with its context).
     static func storage(_ location: String, dbPasswordFile: String?, lockTimeout: Double = 10, _ context: Context) throws -> any KeystoreStorage {
-        guard isDatabase(location) else {
-            if dbPasswordFile != nil {
-                throw CLIFailure.usage("--db-password-file applies to a postgres:// keystore address, not to a keystore file")
-            }
-            return try FileKeystoreStorage(path: location, lockTimeout: lockTimeout)
-        }
+        // --db-password-file is ignored for a file (an option a script sets for every server).
+        guard isDatabase(location) else { return try FileKeystoreStorage(path: location, lockTimeout: lockTimeout) }
         #if PostgreSQL
         let address = try parse(location, context)
         let password = try databasePassword(for: address, file: dbPasswordFile, context)
