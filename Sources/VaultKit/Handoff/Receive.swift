@@ -29,20 +29,27 @@ public enum Receiver {
         public var replace = false
         /// Store under this label instead of the sender's proposal (`--as`).
         public var label: String?
+        /// Refuse a blob that answers no open request of the keystore (`--require-request`;
+        /// the keystore's setting `require-request` may require it anyway).
+        public var requireRequest = false
 
         /// Options: nothing allowed beyond the defaults.
-        public init(allowExpired: Bool = false, replace: Bool = false, label: String? = nil) {
+        public init(allowExpired: Bool = false, replace: Bool = false, label: String? = nil, requireRequest: Bool = false) {
             self.allowExpired = allowExpired
             self.replace = replace
             self.label = label
+            self.requireRequest = requireRequest
         }
     }
 
     /// The keystore entry for an opened payload. Every credential value goes in as
     /// `SecretBytes`; an omitted region is stored as the default `nl`, the site the
     /// credentials belong to.
+    /// - Parameter blob: the opened blob, whose origin (SHA-256, key, proposed label) the
+    ///   entry carries for its audit record and the request check.
     /// - Throws: `SodiumError.outOfMemory`.
-    public static func entry(for payload: Payload, label: String? = nil, opened: UTCTime) throws(SodiumError) -> KeystoreEntry {
+    public static func entry(for payload: Payload, label: String? = nil, opened: UTCTime,
+                             blob: OpenedBlob? = nil) throws(SodiumError) -> KeystoreEntry {
         var fields: [CredentialField] = []
         func add(_ name: String, _ text: String) throws(SodiumError) {
             fields.append(CredentialField(name: name, value: try SecretBytes(Array(text.utf8))))
@@ -61,7 +68,8 @@ public enum Receiver {
         }
         return KeystoreEntry(label: label ?? payload.label, type: payload.type.rawValue, fields: fields,
                              from: payload.from, note: payload.note, blobID: payload.id, request: payload.request,
-                             created: payload.created.text, expires: payload.expires.text, opened: opened.text)
+                             created: payload.created.text, expires: payload.expires.text, opened: opened.text,
+                             origin: blob.map { BlobOrigin(sha256: $0.sha256, fingerprint: $0.fingerprint, label: payload.label) })
     }
 
     /// Opens every blob of `text` with the keystore's identity at `now` and stores each that
@@ -73,19 +81,23 @@ public enum Receiver {
             switch outcome.result {
             case .failure(let e): results.append((outcome.line, .failure(.open(e))))
             case .success(let opened):
-                results.append((outcome.line, await store(opened.payload, into: keystore, options: options, now: now)))
+                results.append((outcome.line, await store(opened, into: keystore, options: options, now: now)))
             }
         }
         return results
     }
 
     /// Stores one opened payload: the replay ledger first (whatever the options), then the label.
-    static func store(_ payload: Payload, into keystore: Keystore, options: Options, now: UTCTime) async -> Result<StoredBlob, ReceiveError> {
+    static func store(_ opened: OpenedBlob, into keystore: Keystore, options: Options, now: UTCTime) async -> Result<StoredBlob, ReceiveError> {
+        let payload = opened.payload
         do throws(KeystoreError) {
             let entry: KeystoreEntry
-            do throws(SodiumError) { entry = try Receiver.entry(for: payload, label: options.label, opened: now) } catch { throw .sodium(error) }
-            // Whether an earlier version was kept is decided by the insert, under its lock.
-            let replaced = try await keystore.insert(entry, replace: options.replace)
+            do throws(SodiumError) { entry = try Receiver.entry(for: payload, label: options.label, opened: now, blob: opened) } catch {
+                throw .sodium(error)
+            }
+            // Whether an earlier version was kept, and whether the blob answers its request,
+            // are decided by the insert, under its lock.
+            let replaced = try await keystore.insert(entry, replace: options.replace, requireRequest: options.requireRequest)
             var clientID: String?
             if case .exactOnline(let c) = payload.credentials { clientID = c.clientID }
             return .success(StoredBlob(label: Label.normalized(entry.label), type: payload.type, clientID: clientID, replaced: replaced))

@@ -142,9 +142,13 @@ extension Keystore {
     }
 
     /// Appends identity records in one commit (the primitive under rotate, retire and import,
-    /// issue 12): afterwards exactly one identity must be current.
-    /// - Throws: `KeystoreError.invalidEntry` (not exactly one current afterwards), lock and I/O errors.
-    public func updateIdentities(_ updates: [IdentityUpdate]) async throws(KeystoreError) {
+    /// issue 12), each with its audit record naming `operation`: afterwards exactly one
+    /// identity must be current.
+    /// - Throws: `KeystoreError.invalidEntry` (no update, or not exactly one current
+    ///   afterwards), lock and I/O errors.
+    public func updateIdentities(_ updates: [IdentityUpdate], operation: IdentityOperation) async throws(KeystoreError) {
+        let events = updates.map { AuditEvent.identityChanged(fingerprint: $0.keyPair.publicKey.fingerprint, state: $0.state, operation: operation) }
+        guard let audit = AuditEvents(events) else { throw .invalidEntry(detail: "no identity to update") }
         let key = try lookupKey(.identity, "")
         let now = Timestamp.now()
         var records: [NewRecord] = []
@@ -164,7 +168,10 @@ extension Keystore {
             guard states.values.filter({ $0.0 == .current }).count == 1 else {
                 throw .invalidEntry(detail: "exactly one identity must be current")
             }
-            try commit(records, dead: dead, in: s)
+            var b = beginCommit()
+            b.dead = dead
+            for r in records { try add(r, to: &b) }
+            try finish(b, audit: audit, in: s)
         }
     }
 }
