@@ -23,7 +23,7 @@ struct Get: VaultCommand {
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
-        let entry = try await Entries.load(label, version: version.entryVersion, keystore, context)
+        let entry = try await Entries.load(label, version: version.entryVersion, for: .get(field: field), keystore, context)
         guard let value = entry.field(field) else {
             let names = entry.fields.map(\.name)
             throw CLIFailure.failed("entry \(Escape.quoted(entry.label)) has no field \(Escape.quoted(field))",
@@ -75,7 +75,7 @@ struct Export: VaultCommand {
             }
             try EnvNames.checkPrefix(prefix)
         }
-        let entry = try await Entries.load(label, version: version.entryVersion, keystore, context)
+        let entry = try await Entries.load(label, version: version.entryVersion, for: .export, keystore, context)
         let names = try envNames(entry)
         let out = try SecretOutput(capacity: SecretOutput.capacity(entry.fields.map(\.value), extra: 16 + entry.fields.map { $0.name.utf8.count * 2 + 8 }.reduce(0, +) + names.map(\.utf8.count).reduce(0, +)))
         switch format {
@@ -203,13 +203,16 @@ struct Passwd: VaultCommand {
 /// Reading one entry for `get` and `export`.
 enum Entries {
     /// The current version of `label`, or its entry version `version` (1 = oldest, as
-    /// `vault show --history` numbers them).
-    static func load(_ label: String, version: Int? = nil, _ options: KeystoreOptions, _ context: Context) async throws -> KeystoreEntry {
-        let (store, _) = try await KeystoreAccess.open(options, context)
-        guard let version else {
-            return try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) { try await store.entry(label) }
+    /// `vault show --history` numbers them). The keystore logs the read (`read` names who reads
+    /// which fields) before it hands the values out; a read it could not log (a keystore that
+    /// cannot be written, unlogged reads allowed) is warned about.
+    static func load(_ label: String, version: Int? = nil, for read: SecretRead, _ options: KeystoreOptions,
+                     _ context: Context) async throws -> KeystoreEntry {
+        let (store, path) = try await KeystoreAccess.open(options, context)
+        let entry = try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) {
+            try await store.entry(label, version: version, for: read)
         }
-        let versions = try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) { try await store.history(label) }
-        return try EntryVersionOption.pick(version, of: versions, label: label)
+        KeystoreAccess.warnUnlogged(store, path)
+        return entry
     }
 }
