@@ -173,8 +173,13 @@ enum AuditChain {
     static func check(_ records: [(record: AuditRecord, hash: [UInt8])], count: UInt64, head: [UInt8]) -> AuditProblem? {
         var previous = KeystoreState.zeroDigest
         var expected: UInt64 = 1
+        let present = Set(records.map(\.record.number))
         for (record, hash) in records {
-            if record.number > expected { return .missing(number: expected, next: record.number) }
+            if record.number > expected {
+                // Record `expected` comes later: the order was changed, nothing removed.
+                if present.contains(expected) { return .outOfOrder(number: record.number, after: expected - 1) }
+                return .missing(number: expected, next: record.number)
+            }
             if record.number < expected { return .outOfOrder(number: record.number, after: expected - 1) }
             if record.previous != previous { return .brokenLink(number: record.number) }
             previous = hash
@@ -219,4 +224,24 @@ public indirect enum AuditProblem: Error, Sendable, Equatable {
     /// Record `number` differs from the export's: the log was changed since, or the keystore
     /// was put back to an older copy and written since.
     case differsFromExport(number: UInt64)
+}
+
+extension AuditProblem {
+    /// The problem in a few plain words, for a `damaged` detail (the CLI words each case itself).
+    var summary: String {
+        switch self {
+        case .missing(let n, let next): "record \(n) is missing (the next is \(next))"
+        case .outOfOrder(let n, let after): "record \(n) comes after record \(after)"
+        case .brokenLink(let n): "record \(n) does not carry the hash of the record before it"
+        case .cutShort(let state, let log): "the log ends at record \(log), but the keystore's state records \(state)"
+        case .longerThanState(let state, let log): "the log holds \(log) records, the keystore's state \(state)"
+        case .headMismatch(let n): "record \(n) is not the head the keystore's state records"
+        case .malformed(let n, let detail): "record \(n) is malformed (\(detail))"
+        case .otherKeystore: "the export is of another keystore"
+        case .signature(let detail): "the export's signature: \(detail)"
+        case .export(let inner): "the export: \(inner.summary)"
+        case .olderThanExport(let k, let e): "the log holds \(k) records, the export \(e)"
+        case .differsFromExport(let n): "record \(n) differs from the export's"
+        }
+    }
 }
