@@ -223,6 +223,33 @@ final class KeystoreAuditTests: XCTestCase {
         await assertThrows(.damaged(detail: "audit log: the log ends at record 3, but the keystore's state records 5")) { () async throws in
             try await f.open().verify()
         }
+        // And the command line, naming the first broken link (exit 1).
+        let r = try vault(["log", "--verify"], f)
+        XCTAssertEqual(r.status, 1, r.err)
+        XCTAssertTrue(r.err.contains("vault: error: the audit log is broken: the log ends at record 3, but the keystore's state records 5: "
+                                     + "records were cut off the end"), r.err)
+        let g = try await keystoreWithHistory()
+        try await forge(g, restate: false) { $0[2] = try! Self.changed($0[2], operation: "list") }
+        let b = try vault(["log", "--verify"], g)
+        XCTAssertEqual(b.status, 1, b.err)
+        XCTAssertTrue(b.err.contains("record 4 does not carry the hash of record 3: one of them was changed"), b.err)
+        let intact = try await keystoreWithHistory()
+        XCTAssertEqual(try vault(["log", "--verify"], intact).status, 0)
+    }
+
+    /// The built `vault` with `args` on the fixture's keystore.
+    func vault(_ args: [String], _ f: KeystoreFixture) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = productsDirectory().appendingPathComponent("vault")
+        p.arguments = args + ["--keystore", f.path, "--key-file", f.keyPath]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
     func testALogRewrittenWholeIsSeenOnlyAgainstAnExport() async throws {
