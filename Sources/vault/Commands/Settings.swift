@@ -10,11 +10,12 @@ struct SettingsCommand: VaultCommand {
         Without arguments, lists every setting and its value (off unless set). A change is \
         recorded in the keystore with its audit record.
 
-          require-request  on: vault open refuses every blob that answers no open hand-off
-                           request of this keystore, as --require-request does.
-          unlogged-reads   on: where the keystore cannot be written (a read-only mount), a read
-                           of secrets (get, export, token) is made without its audit record,
-                           with a warning; off (the default): such a read fails.
+        require-request on: vault open refuses every blob that answers no open hand-off \
+        request of this keystore, as --require-request does.
+
+        unlogged-reads on: where the keystore cannot be written (a read-only mount), a read of \
+        secrets (get, export, token) is made without its audit record, with a warning; off \
+        (the default): such a read fails. Set it while the keystore is writable.
 
         Examples:
           vault settings
