@@ -18,10 +18,13 @@ struct Vault: ParsableCommand {
             Example:
               vault seal --to integrator.pub -o acme.vault
             """,
-            version: BuildInfo.versionLine,
+            version: versionText,
             subcommands: Self.commands
         )
     }
+
+    /// What `vault --version` prints.
+    static var versionText: String { BuildInfo.versionLine }
 
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [ParsableCommand.Type] = [

@@ -79,6 +79,21 @@ final class AuditLogTests: IntegratorTestCase {
         XCTAssertEqual(records[2]["previous"] as? String, records[1]["hash"] as? String)
     }
 
+    /// `export --all` records every entry it hands out, before the first value, in one commit.
+    func testExportAllLogsEveryEntry() throws {
+        try makeKeystore()
+        try write("a.vault", try sealed("Acme BV"))
+        try write("b.vault", try sealed("Bäckerei"))
+        XCTAssertEqual(try vault("open", "a.vault", "b.vault").status, 0)
+        let before = try log().count
+        let r = try reveal("export", "--all")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let added = Array(try log().dropFirst(before))
+        XCTAssertEqual(added.compactMap { $0["operation"] as? String }, ["export", "export"])
+        XCTAssertEqual(Set(added.compactMap { $0["label"] as? String }), ["Acme BV", "Bäckerei"])
+        XCTAssertEqual(added[0]["fields"] as? [String], ["client_id", "client_secret", "region"])
+    }
+
     func testListingFilters() throws {
         try makeKeystore()
         try write("a.vault", try sealed("Acme BV"))

@@ -47,10 +47,21 @@ public struct ExactEndpoint: Sendable, Equatable {
         return (host, port, path.isEmpty ? "/" : String(path))
     }
 
+    /// Where the text after the first `://` starts, or nil (without Foundation's `range(of:)`:
+    /// vault loads no Foundation, docs/PERFORMANCE.md).
+    static func afterScheme(_ url: String) -> String.Index? {
+        var i = url.startIndex
+        while i < url.endIndex {
+            if url[i...].hasPrefix("://") { return url.index(i, offsetBy: 3) }
+            i = url.index(after: i)
+        }
+        return nil
+    }
+
     /// The host of an `http://` or `https://` URL (brackets kept for IPv6), or nil.
     static func host(of url: String) -> String? {
-        guard let scheme = url.range(of: "://") else { return nil }
-        let rest = url[scheme.upperBound...]
+        guard let scheme = Self.afterScheme(url) else { return nil }
+        let rest = url[scheme...]
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         guard !authority.isEmpty, !authority.contains("@") else { return nil }
         if authority.hasPrefix("[") {
@@ -67,8 +78,8 @@ public struct ExactEndpoint: Sendable, Equatable {
 
     /// The port of an `http://` URL, 80 when none is written, or nil.
     static func port(of url: String) -> Int? {
-        guard let scheme = url.range(of: "://") else { return nil }
-        let authority = url[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let scheme = Self.afterScheme(url) else { return nil }
+        let authority = url[scheme...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         let afterHost = authority.hasPrefix("[") ? authority[(authority.firstIndex(of: "]").map { authority.index(after: $0) } ?? authority.endIndex)...]
                                                  : authority.drop { $0 != ":" }
         guard afterHost.hasPrefix(":") else { return url.hasPrefix("https://") ? 443 : 80 }

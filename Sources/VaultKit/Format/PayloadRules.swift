@@ -52,15 +52,25 @@ public enum PayloadRules {
 
     /// §5.1 `client_id`: the stored form (lower case, no braces), or nil if it is not a GUID.
     public static func normalizedClientID(_ s: String) -> String? {
-        var body = Substring(s)
-        if body.first == "{" || body.last == "}" {
-            guard body.count >= 2, body.first == "{", body.last == "}" else { return nil }
-            body = body.dropFirst().dropLast()
+        // Over UTF-8 bytes (on every blob opened; Characters cost more than the rest of the
+        // check): a valid id is ASCII, so a byte test is exact.
+        var bytes = ArraySlice(s.utf8)
+        if bytes.first == 0x7b || bytes.last == 0x7d {
+            guard bytes.count >= 2, bytes.first == 0x7b, bytes.last == 0x7d else { return nil }
+            bytes = bytes.dropFirst().dropLast()
         }
-        let groups = body.split(separator: "-", omittingEmptySubsequences: false)
-        guard groups.map(\.utf8.count) == [8, 4, 4, 4, 12],
-              groups.allSatisfy({ $0.utf8.allSatisfy(isHexDigit) }) else { return nil }
-        return body.lowercased()
+        guard bytes.count == 36 else { return nil }
+        var lower: [UInt8] = []
+        lower.reserveCapacity(36)
+        for (i, b) in bytes.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard b == 0x2d else { return nil }
+            } else {
+                guard isHexDigit(b) else { return nil }
+            }
+            lower.append((0x41...0x46).contains(b) ? b + 0x20 : b)
+        }
+        return String(decoding: lower, as: UTF8.self)
     }
 
     private static func isHexDigit(_ c: UInt8) -> Bool {

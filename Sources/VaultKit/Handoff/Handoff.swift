@@ -1,4 +1,10 @@
+// FoundationEssentials where it exists (Linux): the whole of Foundation (CoreFoundation, ICU)
+// costs every process milliseconds of start-up (docs/PERFORMANCE.md).
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Why one blob was not opened, in the order of FORMAT.md §6 (steps 1–8; the replay ledger and
 /// receiver policy, steps 9–10, belong to the keystore).

@@ -89,20 +89,55 @@ public enum Receiver {
 
     /// Stores one opened payload: the replay ledger first (whatever the options), then the label.
     static func store(_ opened: OpenedBlob, into keystore: Keystore, options: Options, now: UTCTime) async -> Result<StoredBlob, ReceiveError> {
+        switch prepare(opened, options: options, now: now) {
+        case .failure(let e): return .failure(e)
+        case .success(let blob): return await store([blob], into: keystore, replace: options.replace, requireRequest: options.requireRequest)[0]
+        }
+    }
+
+    /// An opened blob made ready to be stored: its keystore entry (secrets in secret memory, and
+    /// the blob's origin for its audit record and request check) and what is reported once it
+    /// is stored.
+    public struct PreparedBlob {
+        /// The entry to store.
+        public let entry: KeystoreEntry
+        /// Its credential type.
+        public let type: CredentialType
+        /// The Exact Online client id, for exact-online entries.
+        public let clientID: String?
+    }
+
+    /// The entry an opened blob becomes, opened at `now`, under `options.label` if given.
+    public static func prepare(_ opened: OpenedBlob, options: Options, now: UTCTime) -> Result<PreparedBlob, ReceiveError> {
         let payload = opened.payload
+        let entry: KeystoreEntry
+        do { entry = try Receiver.entry(for: payload, label: options.label, opened: now, blob: opened) } catch {
+            return .failure(.keystore(.sodium(error)))
+        }
+        var clientID: String?
+        if case .exactOnline(let c) = payload.credentials { clientID = c.clientID }
+        return .success(PreparedBlob(entry: entry, type: payload.type, clientID: clientID))
+    }
+
+    /// Stores prepared blobs, each with its own outcome, in order, with one lock and one durable
+    /// commit (`Keystore.store`): a refused blob (a replay, a request it does not answer, a label
+    /// in use) changes nothing and does not stop the others; each stored one has its audit record,
+    /// and the request it answers is marked answered, in that commit. Every stored blob is durable
+    /// when this returns. A failure of the keystore itself (lock, I/O) refuses every blob of the
+    /// group, and then none was stored.
+    /// - Parameter requireRequest: refuse a blob answering no open request (`--require-request`).
+    public static func store(_ blobs: [PreparedBlob], into keystore: Keystore, replace: Bool,
+                             requireRequest: Bool = false) async -> [Result<StoredBlob, ReceiveError>] {
+        guard !blobs.isEmpty else { return [] }
         do throws(KeystoreError) {
-            let entry: KeystoreEntry
-            do throws(SodiumError) { entry = try Receiver.entry(for: payload, label: options.label, opened: now, blob: opened) } catch {
-                throw .sodium(error)
+            let outcomes = try await keystore.store(blobs.map(\.entry), replace: replace, requireRequest: requireRequest)
+            return zip(blobs, outcomes).map { blob, outcome in
+                outcome.map { replaced in
+                    StoredBlob(label: Label.normalized(blob.entry.label), type: blob.type, clientID: blob.clientID, replaced: replaced)
+                }.mapError { .keystore($0) }
             }
-            // Whether an earlier version was kept, and whether the blob answers its request,
-            // are decided by the insert, under its lock.
-            let replaced = try await keystore.insert(entry, replace: options.replace, requireRequest: options.requireRequest)
-            var clientID: String?
-            if case .exactOnline(let c) = payload.credentials { clientID = c.clientID }
-            return .success(StoredBlob(label: Label.normalized(entry.label), type: payload.type, clientID: clientID, replaced: replaced))
         } catch {
-            return .failure(.keystore(error))
+            return blobs.map { _ in .failure(.keystore(error)) }
         }
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// One version of a stored entry: what a blob delivered, and when. Independent of the payload
 /// parser: the hand-off layer fills it from a checked payload.
 public struct KeystoreEntry {

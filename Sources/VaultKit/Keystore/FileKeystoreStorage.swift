@@ -1,4 +1,10 @@
+// FoundationEssentials where it exists (Linux): the whole of Foundation (CoreFoundation, ICU)
+// costs every process milliseconds of start-up (docs/PERFORMANCE.md).
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

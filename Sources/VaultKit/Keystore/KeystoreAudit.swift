@@ -12,6 +12,14 @@ public struct AuditLogEntry: Sendable, Equatable {
     public let hash: [UInt8]
 }
 
+/// The reads `Keystore.logReads` recorded: the entries that may now be read with
+/// `Keystore.entry(_:logged:)` without a record each. Only the keystore makes one.
+public struct LoggedReads: Sendable {
+    let keystoreID: [UInt8]
+    /// The labels' comparison forms.
+    let labels: Set<String>
+}
+
 /// What `Keystore.verifyAuditLog` found.
 public struct AuditVerification: Sendable, Equatable {
     /// Records in the keystore's log.
@@ -37,10 +45,18 @@ extension Keystore {
     /// `readNotLogged` unless the setting `unlogged-reads` is `on`; then it is made without a
     /// record, and `unloggedReads` counts it (the CLI warns).
     func loggedRead<R>(_ body: (any KeystoreStorageSession) throws(KeystoreError) -> (value: R, event: AuditEvent?)) async throws(KeystoreError) -> R {
+        try await loggedReads { (s) throws(KeystoreError) -> (value: R, events: [AuditEvent]) in
+            let (value, event) = try body(s)
+            return (value, event.map { [$0] } ?? [])
+        }
+    }
+
+    /// `loggedRead` with any number of events, all in one commit.
+    func loggedReads<R>(_ body: (any KeystoreStorageSession) throws(KeystoreError) -> (value: R, events: [AuditEvent])) async throws(KeystoreError) -> R {
         do {
             return try await write { (s) throws(KeystoreError) -> R in
-                let (value, event) = try body(s)
-                if let event { try commit([], dead: 0, audit: event, in: s) }
+                let (value, events) = try body(s)
+                if let audit = AuditEvents(events) { try finish(beginCommit(), audit: audit, in: s) }
                 return value
             }
         } catch {
@@ -51,6 +67,43 @@ extension Keystore {
             unloggedReads += 1
             return value
         }
+    }
+
+    // MARK: Many reads, logged first
+
+    /// Commits one audit record per entry of `labels` (its current version's field names, read
+    /// without decrypting a value), in one commit, and returns the permission to read those
+    /// entries with `entry(_:logged:)` without a record each: how `vault export --all` hands out
+    /// every entry, one at a time, at the cost of one commit. The records come first, so no value
+    /// leaves before its record is durable. A label with no entry is skipped. Where the keystore
+    /// cannot be written: as `entry`.
+    /// - Throws: `KeystoreError.readNotLogged`, `.damaged`, lock and I/O errors.
+    public func logReads(of labels: [String], by read: SecretRead) async throws(KeystoreError) -> LoggedReads {
+        var keys: [(String, LookupKey)] = []
+        for label in labels { keys.append((label, try labelKey(label))) }
+        return try await loggedReads { (s) throws(KeystoreError) -> (value: LoggedReads, events: [AuditEvent]) in
+            var events: [AuditEvent] = []
+            var logged = Set<String>()
+            for (label, key) in keys {
+                guard let last = try labelState(key, s).versions.last else { continue }
+                let summary = try KeystoreEntrySummary(decoding: try open(last, s), versions: 1)
+                guard Label.comparisonKey(summary.label) == Label.comparisonKey(label) else {
+                    throw .damaged(detail: "record \(last.sequence) holds another label")
+                }
+                events.append(.secretsRead(label: summary.label, fields: summary.fieldNames, by: read, version: nil))
+                logged.insert(Label.comparisonKey(label))
+            }
+            return (LoggedReads(keystoreID: keystoreID, labels: logged), events)
+        }
+    }
+
+    /// The current version of `label`, whose read `logged` recorded already (`logReads`): no
+    /// record of its own.
+    /// - Throws: `KeystoreError.noSuchEntry` (also for a label `logged` does not cover: nothing
+    ///   is handed out unlogged), `.damaged`, lock and I/O errors.
+    public func entry(_ label: String, logged: LoggedReads) async throws(KeystoreError) -> KeystoreEntry {
+        guard logged.keystoreID == keystoreID, logged.labels.contains(Label.comparisonKey(label)) else { throw .noSuchEntry(label: label) }
+        return try await entryForBroker(label)
     }
 
     /// Whether `error` says the keystore cannot be written here (as opposed to a lock held, a

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A keyboard as a graph of neighbouring keys, for keyboard paths (`qwerty`, `1qaz`, `7896`).
 /// Keys are placed by their physical position; two keys are neighbours when they touch.

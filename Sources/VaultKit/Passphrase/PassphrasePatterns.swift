@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Finds every pattern of `PassphraseStrength` in a passphrase: brute force over every span,
 /// repeats, sequences, keyboard paths and dates. Guesses follow zxcvbn's published estimates
@@ -11,7 +15,7 @@ struct MatchFinder {
     private var memo: [Int: Double] = [:]
 
     /// Guesses below which zxcvbn does not rate a single pattern: 10 for one character, 50 for more.
-    static func floor(_ length: Int) -> Double { length == 1 ? 1 : Foundation.log10(50) }
+    static func floor(_ length: Int) -> Double { length == 1 ? 1 : log10(50) }
 
     init(text: Characters, referenceYear: Int) {
         self.text = text
@@ -49,7 +53,7 @@ struct MatchFinder {
                 while i + (k + 1) * p <= n && (0..<p).allSatisfy({ text.same(i + $0, i + k * p + $0) }) { k += 1 }
                 if k >= 2 {
                     let base = estimate(start: i, length: p)
-                    out.append(Match(start: i, end: i + k * p - 1, log10: max(base + Foundation.log10(Double(k)), Self.floor(k * p)),
+                    out.append(Match(start: i, end: i + k * p - 1, log10: max(base + log10(Double(k)), Self.floor(k * p)),
                                      kind: .repeated))
                 }
                 p += 1
@@ -91,7 +95,7 @@ struct MatchFinder {
                 let first = a
                 var base: Double = "aAzZ019".utf8.contains(first) ? 4 : (cls == 2 ? 10 : 26)
                 if step < 0 { base *= 2 }
-                out.append(Match(start: i, end: j, log10: max(Foundation.log10(base * Double(j - i + 1)), Self.floor(j - i + 1)),
+                out.append(Match(start: i, end: j, log10: max(log10(base * Double(j - i + 1)), Self.floor(j - i + 1)),
                                  kind: .sequence))
                 i = j
             } else {
@@ -145,7 +149,7 @@ struct MatchFinder {
         for i in 0..<n {
             for length in 4...10 where i + length <= n {
                 guard let value = dateGuesses(i, length) else { continue }
-                out.append(Match(start: i, end: i + length - 1, log10: max(Foundation.log10(value), Self.floor(length)), kind: .date))
+                out.append(Match(start: i, end: i + length - 1, log10: max(log10(value), Self.floor(length)), kind: .date))
             }
         }
         return out

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A dictionary-free estimate of how many guesses an attacker needs for a passphrase, in the
 /// manner of Dropbox's zxcvbn: the passphrase is covered by the cheapest sequence of patterns —
@@ -157,11 +161,11 @@ enum Cover {
         slot[l] = (product, last, l - 1)
     }
 
-    static func logFactorial(_ n: Int) -> Double { n < 2 ? 0 : (2...n).reduce(0.0) { $0 + Foundation.log10(Double($1)) } }
+    static func logFactorial(_ n: Int) -> Double { n < 2 ? 0 : (2...n).reduce(0.0) { $0 + log10(Double($1)) } }
 
     /// log10(10^a + 10^b).
     static func log10Sum(_ a: Double, _ b: Double) -> Double {
         let hi = max(a, b), lo = min(a, b)
-        return hi + Foundation.log10(1 + Foundation.pow(10, lo - hi))
+        return hi + log10(1 + pow(10, lo - hi))
     }
 }

@@ -1,23 +1,23 @@
 internal import CSodium
 
-/// Bytes that must not outlive their use: held in `sodium_malloc` memory (guard pages, locked
-/// when the system allows, wiped by `sodium_free`), compared in constant time, never printed.
+/// Bytes that must not outlive their use: held in locked secret memory carved from a few
+/// `sodium_malloc` arenas (guard pages around each arena, locked when the system allows, not in
+/// core dumps; `SecretArena`), wiped as soon as they are freed, compared in constant time, never
+/// printed. No kernel mapping per secret: a process may hold as many as memory allows.
 ///
 /// Not `Sendable` on purpose: a secret buffer belongs to the one task that uses it.
 public final class SecretBytes: CustomStringConvertible, CustomDebugStringConvertible {
     private let pointer: UnsafeMutableRawPointer
+    private let slot: SecretArena.Slot
     /// The number of bytes held.
     public let count: Int
 
     /// Allocates `count` zeroed bytes.
-    /// - Throws: `SodiumError.outOfMemory` when `sodium_malloc` returns nothing.
+    /// - Throws: `SodiumError.outOfMemory` when no secret memory can be had.
     public init(count: Int) throws(SodiumError) {
         precondition(count >= 0, "negative secret size")
-        Sodium.ensureInitialized()
-        // sodium_malloc(0) is legal but an empty secret still needs a valid pointer to wipe.
-        guard let p = sodium_malloc(max(count, 1)) else { throw .outOfMemory }
-        sodium_memzero(p, max(count, 1))
-        pointer = p
+        // An empty secret still gets a slot: a valid pointer, and a canary to check.
+        (pointer, slot) = try SecretArena.shared.allocate(count)
         self.count = count
     }
 
@@ -46,8 +46,8 @@ public final class SecretBytes: CustomStringConvertible, CustomDebugStringConver
     }
 
     deinit {
-        // sodium_free wipes the region before unmapping it.
-        sodium_free(pointer)
+        // Wiped before the slot can be handed out again.
+        SecretArena.shared.release(pointer, count: count, slot: slot)
     }
 
     /// Calls `body` with the bytes. The buffer must not escape the closure.

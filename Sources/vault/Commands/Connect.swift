@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VaultKit
 
 /// `vault connect LABEL [--listen | --response FILE]`: authorises the app once for the

@@ -4,6 +4,7 @@ import VaultKit
 /// `vault list [--json]` (CLI.md, Integrator): what is stored, never a secret.
 struct List: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List the stored entries: label, type, client id, region, times and sender.",
         discussion: """
         Never shows a secret. --json prints an array with one object per entry (fields in \
@@ -45,6 +46,7 @@ struct List: VaultCommand {
 /// `vault show LABEL [--json] [--history]`: one entry, secrets masked.
 struct Show: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show one entry, its secrets masked; --history adds its earlier versions.",
         discussion: """
         Examples:

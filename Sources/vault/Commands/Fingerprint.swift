@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import VaultKit
 
 /// `vault fingerprint INPUT... [--expect FP]` (CLI.md, Auditor).

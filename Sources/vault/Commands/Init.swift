@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VaultKit
 
 extension KDFProfile: ExpressibleByArgument {}
@@ -7,6 +8,7 @@ extension KDFProfile: ExpressibleByArgument {}
 /// `vault init [--kdf interactive|moderate|sensitive] [--with-key-file FILE]` (CLI.md, Integrator).
 struct Init: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Create a keystore holding a new identity: the key your customers seal credentials to.",
         discussion: """
         Run once, as the integrator. The keystore is unlocked by a passphrase (asked twice at a \
@@ -44,7 +46,7 @@ struct Init: VaultCommand {
     /// Refuses a path whose folder does not exist, naming the folder.
     /// - Throws: `CLIFailure` (status 1).
     static func requireFolder(of path: String, for what: String, option: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = Path.directory(of: path)
         var st = stat()
         guard !folder.isEmpty, stat(folder, &st) != 0 || st.st_mode & S_IFMT != S_IFDIR else { return }
         throw CLIFailure.failed("cannot create \(what) \(Escape.quoted(path)): no such directory \(Escape.quoted(folder))",
@@ -77,7 +79,7 @@ struct Init: VaultCommand {
         if FileManager.default.fileExists(atPath: path) { throw Messages.failure("cannot create the keystore", KeystoreError.alreadyExists(path: path)) }
         if context.value(option: keystore, variable: "VAULT_KEYSTORE") == nil {
             // The default location's folder is made on first use, private to the user.
-            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+            try? FileManager.default.createDirectory(atPath: Path.directory(of: path),
                                                      withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         // A missing folder is named at once, before a passphrase is asked twice for nothing

@@ -4,6 +4,7 @@ import VaultKit
 /// `vault inspect FILE [--json]` (CLI.md, Auditor): what a file holds, without any secret.
 struct Inspect: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Show what a file holds without opening it: each sealed blob's format version, key fingerprint, size and SHA-256, or a hand-off request's fields.",
         discussion: """
         Needs no keystore and no secret. FILE may be a whole e-mail; - reads standard input. \

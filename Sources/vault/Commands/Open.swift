@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import VaultKit
 
 /// `vault open FILE... [--allow-expired] [--replace] [--as LABEL] [--require-request]` (CLI.md, Integrator).
@@ -55,63 +55,97 @@ struct OpenCommand: VaultCommand {
     }
 
     mutating func execute(_ context: Context) async throws {
-        // Read every file first: a missing file is reported like a refused blob.
-        var inputs: [(file: String, bytes: [UInt8]?)] = []
-        var refusals: [String: Int] = [:]
-        for file in files {
-            do { inputs.append((file, try InputFile.readPublic(file))) } catch let failure as CLIFailure {
-                Console.report(failure)
-                inputs.append((file, nil))
-                refusals["unreadable file", default: 0] += 1
-            }
-        }
+        // With --as the files together must hold one blob: counted first, one file at a time
+        // (standard input, which cannot be read twice, is kept for the pass that stores).
+        var standardInput: [UInt8]?
         if label != nil {
-            // A text with no blob at all (a cover letter) is refused on its own; it is not a blob.
-            let blobs = inputs.compactMap(\.bytes).map { text in
-                Armor.decode(text).filter { if case .failure(.noBlock) = $0.contents { false } else { true } }.count
-            }.reduce(0, +)
-            // 0 only when no file could be read: those are refusals already, not a usage mistake.
+            var blobs = 0
+            for file in files {
+                guard let bytes = try? InputFile.readPublic(file) else { continue }
+                if file == "-" { standardInput = bytes }
+                // A text with no blob at all (a cover letter) is refused on its own; it is not a blob.
+                blobs += Armor.decode(bytes).filter { if case .failure(.noBlock) = $0.contents { false } else { true } }.count
+            }
+            // 0 only when no file could be read: those are refused below, not a usage mistake.
             guard blobs <= 1 else {
                 throw CLIFailure.usage("--as names one entry, but the files hold \(blobs) blobs",
                                        hints: ["open the blobs one at a time when you give --as"])
             }
         }
-        // Nothing readable: refuse without asking for a passphrase that would unlock nothing.
-        guard inputs.contains(where: { $0.bytes != nil }) else {
-            Self.summary(stored: 0, refusals: refusals)
-            throw CLIFailure.silent(.failed)
-        }
-        let (store, _) = try await KeystoreAccess.open(keystore, context)
-        let identity = try await KeystoreAccess.run("cannot read the keystore's identity") { try await store.identity() }
-        let options = Receiver.Options(allowExpired: allowExpired, replace: replace, label: label, requireRequest: requireRequest)
+        // The files are taken a chunk at a time (up to 256 files or 8 MiB by their sizes, or one
+        // larger file, or standard input alone), so memory is bounded by a chunk and one group of opened blobs, whatever
+        // the number of files (issue 8, item 10). A chunk's files are read and their blobs opened
+        // on every core (OpenParallel.swift); outcomes are then taken in file order.
+        var batch = OpenBatch(options: Receiver.Options(allowExpired: allowExpired, replace: replace, label: label,
+                                                        requireRequest: requireRequest))
+        var unlocked: (store: Keystore, identity: KeyPair)?
         let progress = files.count > 1 && isatty(2) == 1
-        var stored = 0
-        for (n, input) in inputs.enumerated() {
-            guard let bytes = input.bytes else { continue }
-            if progress { Console.write(2, Array("\rvault: opening \(n + 1)/\(inputs.count) \u{1b}[K".utf8)) }
-            let results = await Receiver.receive(bytes, into: store, options: options, now: Handoff.now(), identity: identity)
-            if progress { Console.write(2, Array("\r\u{1b}[K".utf8)) }
-            for (i, outcome) in results.enumerated() {
-                let place = "\(InputFile.display(input.file))" + (results.count > 1 ? " blob \(i + 1)" : "") + (outcome.line > 0 ? " (line \(outcome.line))" : "")
-                switch outcome.result {
-                case .success(let blob):
-                    stored += 1
-                    Console.outLine([blob.label, blob.type.rawValue, blob.clientID ?? "-"].map(Escape.forTerminal).joined(separator: "\t"))
-                    if blob.replaced { Console.hint("\(Escape.quoted(blob.label)): the earlier version is kept in its history (vault show --history)") }
-                case .failure(let error):
-                    refusals[Self.reason(error), default: 0] += 1
+        var next = 0
+        while next < files.count {
+            let first = next
+            var chunkBytes = 0
+            while next < files.count && next - first < OpenParallel.chunkFiles && chunkBytes < OpenParallel.chunkBytes {
+                // Standard input is a chunk of its own: what the files before it gave is reported
+                // before vault waits on it.
+                if files[next] == "-" {
+                    if next == first { next += 1 }
+                    break
+                }
+                var st = stat()
+                // A file stat cannot see is read anyway: its read gives the error to report.
+                if stat(files[next], &st) == 0 { chunkBytes += Int(st.st_size) }
+                next += 1
+            }
+            let names = Array(files[first..<next])
+            var chunk = OpenParallel.read(names, standardInput: standardInput).enumerated().map { (n: first + $0.offset, file: names[$0.offset], bytes: $0.element) }
+            if names.contains("-") { standardInput = nil }
+            // Unlocked at the first readable file: a run with nothing readable asks for no passphrase.
+            if unlocked == nil, chunk.contains(where: { if case .success = $0.bytes { true } else { false } }) {
+                // Unreadable files before it are reported first, as they come first.
+                for item in chunk {
+                    guard case .failure(let failure) = item.bytes else { break }
+                    Console.report(failure)
+                    batch.refusals["unreadable file", default: 0] += 1
+                }
+                chunk.removeFirst(chunk.prefix { if case .failure = $0.bytes { true } else { false } }.count)
+                let (store, _) = try await KeystoreAccess.open(keystore, context)
+                let identity = try await KeystoreAccess.run("cannot read the keystore's identity") { try await store.identity() }
+                unlocked = (store, identity)
+                batch.store = store
+            }
+            let opened = unlocked.map { OpenParallel.open(chunk.map { try? $0.bytes.get() }, identity: $0.identity, allowExpired: allowExpired) }
+            for (k, item) in chunk.enumerated() {
+                guard let outcomes = opened?[k] else {
+                    if case .failure(let failure) = item.bytes {
+                        // Reported in its place, after whatever the blobs before it gave.
+                        try await batch.flush()
+                        Console.report(failure)
+                        batch.refusals["unreadable file", default: 0] += 1
+                    }
+                    continue
+                }
+                if progress { Console.write(2, Array("\rvault: opening \(item.n + 1)/\(files.count) \u{1b}[K".utf8)) }
+                for (i, outcome) in outcomes.enumerated() {
+                    let place = InputFile.display(item.file) + (outcomes.count > 1 ? " blob \(i + 1)" : "") + (outcome.line > 0 ? " (line \(outcome.line))" : "")
                     // A file with no blob at all that is another kind of file (a keystore, a
                     // .pub) is named as such.
-                    if case .open(.armor(.noBlock)) = error, case let kind = FileKind.of(bytes), kind != .text {
-                        Console.report(FileKind.mismatch(place, is: kind, wanted: "a text with sealed blobs"))
-                    } else {
-                        Console.report(Messages.failure(place, error))
+                    var report: CLIFailure?
+                    if case .failure(.armor(.noBlock)) = outcome.result, case .success(let bytes) = item.bytes,
+                       case let kind = FileKind.of(bytes), kind != .text {
+                        report = FileKind.mismatch(place, is: kind, wanted: "a text with sealed blobs")
+                    }
+                    batch.add(place, outcome.result, report: report)
+                    if batch.isFull {
+                        if progress { Console.write(2, Array("\r\u{1b}[K".utf8)) }
+                        try await batch.flush()
                     }
                 }
+                if progress { Console.write(2, Array("\r\u{1b}[K".utf8)) }
             }
         }
-        Self.summary(stored: stored, refusals: refusals)
-        if !refusals.isEmpty { throw CLIFailure.silent(.failed) }
+        try await batch.flush()
+        Self.summary(stored: batch.stored, refusals: batch.refusals)
+        if !batch.refusals.isEmpty { throw CLIFailure.silent(.failed) }
     }
 
     /// "opened N, refused M (reasons)" on standard error, when there was more than one blob or a refusal.

@@ -4,6 +4,7 @@ import VaultKit
 /// `vault seal` (CLI.md, Customer): seals app credentials to the integrator's recipient key.
 struct Seal: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "seal",
         abstract: "Seal app credentials to an integrator's key, for e-mailing to them.",
         discussion: """
         RECIPIENT is the integrator's recipient string (vault1…) or their public key file (.pub). \

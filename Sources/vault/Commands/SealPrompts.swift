@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VaultKit
 
 /// The questions `seal` asks at a terminal, each with a one-line hint of where the answer is
@@ -127,7 +127,7 @@ enum SealPrompts {
     }
 
     /// An answer without the spaces around it (a value pasted from a web page often has some).
-    static func trim(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces) }
+    static func trim(_ s: String) -> String { Text.trimmed(s, newlines: false) }
 
     /// Why a secret does not look like an Exact Online one (12 to 16 letters and digits,
     /// FORMAT.md §5.1), in words that name no character of it; nil when it does. Said only on

@@ -18,8 +18,8 @@ enum SealReview {
             }
             t.line()
             let count = lines.count
-            let answer = try t.ask("Type yes to seal it, a line's number to change it, or no to stop: ")
-                .trimmingCharacters(in: .whitespaces).lowercased()
+            let answer = Text.trimmed(try t.ask("Type yes to seal it, a line's number to change it, or no to stop: "), newlines: false)
+                .lowercased()
             switch answer {
             case "yes", "y":
                 t.line()

@@ -4,6 +4,7 @@ import VaultKit
 /// `vault get LABEL FIELD` (CLI.md): one field's value, exactly as stored, and one LF.
 struct Get: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "get",
         abstract: "Print one credential field of an entry, exactly as stored (secrets included).",
         discussion: """
         FIELD is client_id, client_secret, webhook_secret, region, redirect_uri, app_name, \
@@ -43,6 +44,7 @@ struct Export: VaultCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case json, env }
 
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Print all credential fields of an entry, secrets included, for the receiving system.",
         discussion: """
         json (default): one object, each field a string (division a number). env: one \
@@ -52,20 +54,27 @@ struct Export: VaultCommand {
         interpreter acts on (PROMPT_COMMAND, LD_PRELOAD, NODE_OPTIONS, …) is refused, and then \
         nothing is printed.
 
+        --all (json only): every entry as one object whose members are the labels, each holding \
+        the object that export LABEL prints, sorted by label.
+
         Examples:
           (umask 077; vault export "Acme BV" > /run/secrets/acme.json)
           eval "$(vault export --format env "Acme BV")"      # VAULT_CLIENT_ID='…' …
           (umask 077; vault export --format env --prefix ACME_ "Acme BV" > /run/secrets/acme.env)
+          (umask 077; vault export --all > /run/secrets/all.json)
         """
     )
     static let holdsSecrets = true
 
-    @Argument(help: ArgumentHelp("The entry's label.", valueName: "label")) var label: String
+    @Argument(help: ArgumentHelp("The entry's label (or --all).", valueName: "label")) var label: String?
     @Option(help: ArgumentHelp("json or env.", valueName: "format")) var format: Format = .json
+    @Flag(help: "Every entry, as one JSON object keyed by label (ExportAll.swift).") var all = false
     @Option(help: ArgumentHelp("env: the start of every variable name, [A-Z][A-Z0-9_]*_ (default VAULT_).", valueName: "text"))
     var prefix: String?
     @OptionGroup var version: EntryVersionOption
     @OptionGroup var keystore: KeystoreOptions
+
+    mutating func validate() throws { try validateAll() }
 
     mutating func execute(_ context: Context) async throws {
         // Usage first, before the keystore costs a KDF run.
@@ -75,6 +84,7 @@ struct Export: VaultCommand {
             }
             try EnvNames.checkPrefix(prefix)
         }
+        guard let label else { return try await exportAll(context) }
         let entry = try await Entries.load(label, version: version.entryVersion, for: .export, keystore, context)
         let names = try envNames(entry)
         let out = try SecretOutput(capacity: SecretOutput.capacity(entry.fields.map(\.value), extra: 16 + entry.fields.map { $0.name.utf8.count * 2 + 8 }.reduce(0, +) + names.map(\.utf8.count).reduce(0, +)))
@@ -118,6 +128,7 @@ struct Export: VaultCommand {
 /// `vault remove LABEL`: the entry and its history go; its blob ids stay in the replay ledger.
 struct Remove: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "remove",
         abstract: "Remove an entry and its history (its blob ids stay in the replay ledger).",
         discussion: """
         Example:
@@ -141,6 +152,7 @@ struct Remove: VaultCommand {
 /// master key (issue 8 item 3): the old passphrase opens nothing stored from now on.
 struct Passwd: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "passwd",
         abstract: "Change the keystore's passphrase (or give a key-file keystore one instead of its key file).",
         discussion: """
         Unlocks with the current passphrase or key file, then sets the new passphrase, asked \

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The two standard streams. Data goes to standard output; every message goes to standard
 /// error as `vault: error: …`, `vault: warning: …` or `vault: hint: …` (CLI.md, Conventions).

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VaultKit
 
 /// What a file holds, told by its bytes, so that a refusal can say what a file is and what the

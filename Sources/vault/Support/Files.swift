@@ -1,5 +1,6 @@
 import CVaultSys
-import Foundation
+import FoundationEssentials
+import Glibc
 import VaultKit
 
 /// Reading the files a command is given. `-` is standard input. Public files are read into
@@ -151,8 +152,8 @@ enum InputFile {
 
     /// A path quoted for a shell command in a hint.
     static func shellQuoted(_ path: String) -> String {
-        let safe = path.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_./".unicodeScalars.contains($0)) }
-        return safe ? path : "'" + Escape.forTerminal(path).replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let safe = path.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_./".unicodeScalars.contains($0)) }
+        return safe ? path : "'" + Escape.forTerminal(path).split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }
 
@@ -185,7 +186,7 @@ enum OutputFile {
             throw CLIFailure.failed("\(Escape.quoted(path)) already exists; nothing was written",
                                     hints: ["choose another name, or add --force to replace it"])
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let directory = Path.directory(of: path)
         guard stat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
             throw CLIFailure.failed("cannot write \(Escape.quoted(path)): no such directory \(Escape.quoted(directory))",
                                     hints: ["make the folder first (mkdir -p), or choose another output file"])
@@ -264,9 +265,8 @@ enum OutputFile {
                                                     + "then run the command again; nothing was written"] : [])
         }
         try refuseExisting(path, force: force, reads: reads)
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-" + Handoff.newCode().prefix(12)
+        let directory = Path.directory(of: path)
+        let temporary = directory + "/." + Path.lastComponent(of: path) + ".tmp-" + Handoff.newCode().prefix(12)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw CLIFailure.failed("cannot write \(shown): \(Errno.text())") }
         var committed = false

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import VaultKit
 
 /// The `ExactTransport` of the command line: runs the `vault-http` helper that lies beside the
@@ -11,7 +12,7 @@ struct HTTPHelperTransport: ExactTransport {
     static func helperPath() -> String? {
         guard let exe = realpath("/proc/self/exe", nil) else { return nil }
         defer { free(exe) }
-        let path = (String(cString: exe) as NSString).deletingLastPathComponent + "/vault-http"
+        let path = Path.directory(of: String(cString: exe)) + "/vault-http"
         return access(path, X_OK) == 0 ? path : nil
     }
 

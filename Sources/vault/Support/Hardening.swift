@@ -1,5 +1,5 @@
 import CVaultSys
-import Foundation
+import Glibc
 
 /// Process hardening for commands that hold secrets: no core file (it would hold the secrets
 /// in clear) and not dumpable, so another process of the same user cannot attach and read

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import VaultKit
 
 /// The options of every command that reads or changes a keystore (CLI.md, "Unlocking a keystore"
@@ -27,8 +27,14 @@ enum KeystoreAccess {
     static func path(_ options: KeystoreOptions, _ context: Context) -> String {
         if let p = context.value(option: options.keystore, variable: "VAULT_KEYSTORE") { return p }
         if let xdg = context.environment["XDG_DATA_HOME"], xdg.hasPrefix("/") { return xdg + "/vault/keystore.vault" }
-        let home = context.environment["HOME"] ?? NSHomeDirectory()
+        let home = context.environment["HOME"] ?? homeDirectory()
         return home + "/.local/share/vault/keystore.vault"
+    }
+
+    /// The user's home folder from the password database, for a process started without HOME.
+    private static func homeDirectory() -> String {
+        if let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir { return String(cString: dir) }
+        return "/"
     }
 
     /// The files a keystore command reads, for the output checker (`OutputFile.refuseProtected`):

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VaultKit
 
 /// Words for the keystore's errors and for refusals at FORMAT.md §6 steps 9–10.
@@ -188,7 +188,7 @@ extension Messages {
                     + "what failed to be written was not kept"]
         // (Each pattern carries the condition: a `where` after a list applies to its last item only.)
         case EACCES where besideKeystore(path), EPERM where besideKeystore(path), EROFS where besideKeystore(path):
-            let dir = (path as NSString).deletingLastPathComponent
+            let dir = Path.directory(of: path)
             return ["vault writes beside the keystore (its .lock file; a new copy to change the passphrase): "
                     + "the folder \(Escape.quoted(dir)) must be writable by this user; the keystore was not changed"]
         default:

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import VaultKit
 
 /// `vault connect --listen`: receives Exact's redirect on a loopback redirect URI

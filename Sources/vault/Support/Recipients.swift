@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VaultKit
 
 /// How a command-line argument that names a key is read (CLI.md `seal --to`, `fingerprint`).
@@ -59,7 +59,7 @@ enum KeyArgument {
     /// refused as FORMAT.md §1's `prefix` class rather than as a missing file.
     /// - Throws: `CLIFailure` status 2 naming the prefix found.
     static func refuseForeignKey(_ text: String, option: String) throws {
-        guard text != "-", !FileManager.default.fileExists(atPath: text) else { return }
+        guard text != "-", access(text, F_OK) != 0 else { return }
         do { _ = try Bech32.decode(text, hrp: KeyText.recipientHRP, byteCount: KeyText.keyByteCount) } catch {
             if case .prefix(let found) = error {
                 throw CLIFailure.usage("\(option) \(Escape.quoted(text)) is a key of another kind (prefix '\(Escape.forTerminal(found))'), not a vault recipient",
@@ -76,7 +76,7 @@ enum KeyArgument {
             var failure = Messages.failure("\(option) \(Escape.quoted(text))", error, status: .usage)
             guard case .malformed = error else { throw failure }
             // A character missing or extra, said as such: the usual mistake when copying by hand.
-            var body = Substring(text.trimmingCharacters(in: .whitespaces))
+            var body = Substring(Text.trimmed(text, newlines: false))
             if body.uppercased().hasPrefix("SHA256:") { body = body.dropFirst(7) }
             let digits = body.filter { $0.isASCII && $0.isHexDigit }.count
             let others = body.filter { !($0.isASCII && $0.isHexDigit) && !" \t-:".contains($0) }

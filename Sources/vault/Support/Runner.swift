@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 
 /// Parses the command line, runs the command and turns every outcome into CLI.md's exit status:
 /// 0 ok, 1 failed, 2 usage mistake. argument-parser's own usage errors would exit 64
@@ -21,6 +21,13 @@ enum Runner {
             Console.hint("see 'vault --help'")
             exit(ExitStatus.usage.rawValue)
         }
+        // `vault --version` alone is answered before argument-parser builds its command tree:
+        // that tree reflects over every command and option, which costs more than the rest of
+        // start-up (docs/PERFORMANCE.md). The output is the same as argument-parser's.
+        if args == ["--version"] {
+            Console.out(Vault.versionText + "\n")
+            exit(ExitStatus.ok.rawValue)
+        }
         // argument-parser keeps the last value of an option given twice: `--to good --to evil`
         // sealed to the second, `--expect A --expect B` checked only B. Neither first nor last
         // is right; the caller gives each option once.
@@ -33,7 +40,7 @@ enum Runner {
         var command: ParsableCommand
         do {
             try Usage.check(args)
-            command = try Vault.parseAsRoot(args)
+            command = try OpenCommand.parseMany(args) ?? Vault.parseAsRoot(args)
         } catch let failure as CLIFailure {
             Console.report(failure)
             exit(failure.status.rawValue)
@@ -113,7 +120,7 @@ enum Runner {
         }
         let field = command == "get" ? words.popLast() : nil
         guard words.count > 1 else { return nil }
-        let label = "'" + Escape.forTerminal(words.joined(separator: " ")).replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let label = "'" + Escape.forTerminal(words.joined(separator: " ")).replacing("'", with: "'\\''") + "'"
         return "vault \(command) \(label)" + (field.map { " " + InputFile.shellQuoted($0) } ?? "")
     }
 
@@ -136,13 +143,13 @@ enum Runner {
             Console.out(Vault.fullMessage(for: error) + "\n")
             return ExitStatus.ok.rawValue
         }
-        var text = Vault.message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = Text.trimmed(Vault.message(for: error))
         if text.hasPrefix("Error: ") { text.removeFirst(7) }
         let first = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "invalid usage"
         var line = first.prefix(1).lowercased() + first.dropFirst()
         // "unknown option '--clientid'. Did you mean '--client-id'?": the question is a hint.
         var suggestion: String?
-        if let r = line.range(of: ". Did you mean ") {
+        if let r = line.firstRange(of: ". Did you mean ") {
             suggestion = "did you mean " + line[r.upperBound...]
             line = String(line[..<r.lowerBound])
         }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import VaultKit
 
 /// Output that contains secrets (`get`, `export`), assembled in secret memory and written to
@@ -11,6 +11,9 @@ final class SecretOutput {
     init(capacity: Int) throws {
         do { buffer = try SecretBytes(count: capacity) } catch { throw Messages.failure("cannot hold the output", error) }
     }
+
+    /// Bytes still free in the buffer.
+    var remaining: Int { buffer.count - size }
 
     func byte(_ b: UInt8) {
         precondition(size < buffer.count, "secret output buffer too small")
@@ -34,7 +37,7 @@ final class SecretOutput {
                 case 0x0a: text("\\n")
                 case 0x09: text("\\t")
                 case 0x0d: text("\\r")
-                case 0..<0x20, 0x7f: text(String(format: "\\u%04x", Int(b)))
+                case 0..<0x20, 0x7f: text("\\u00" + String(b >> 4, radix: 16) + String(b & 0xf, radix: 16))
                 default: byte(b)
                 }
             }

@@ -1,5 +1,5 @@
 import CVaultSys
-import Foundation
+import Glibc
 import VaultKit
 
 /// The user's terminal. "At a terminal" means `/dev/tty` opens (CLI.md): prompts are written to
@@ -130,7 +130,7 @@ final class Terminal {
             if let note = unusual?(first) {
                 line("  \(note).")
                 let answer = try ask("  Press Enter to type it again, or type keep to use it as it is: ")
-                if answer.trimmingCharacters(in: .whitespaces).lowercased() != "keep" { continue }
+                if Text.trimmed(answer, newlines: false).lowercased() != "keep" { continue }
             }
             let second = try askSecret("  Type it again, to check: ")
             guard first.constantTimeEquals(second) else {
@@ -143,7 +143,7 @@ final class Terminal {
 
     /// Asks a yes/no question; only `yes` or `y` (any case) is yes.
     func confirm(_ prompt: String) throws -> Bool {
-        let answer = try ask(prompt).trimmingCharacters(in: .whitespaces).lowercased()
+        let answer = Text.trimmed(try ask(prompt), newlines: false).lowercased()
         return answer == "yes" || answer == "y"
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 
 /// What every vault subcommand is: a parsable command that says whether it holds secrets (then
 /// core dumps are turned off and the process made non-dumpable before it starts) and does its
@@ -27,8 +27,23 @@ final class Context {
     private var cachedTerminal: Terminal?
     let environment: [String: String]
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(environment: [String: String] = Context.processEnvironment()) {
         self.environment = environment
+    }
+
+    /// The environment of this process, read from `environ` (the first `NAME=` wins, as getenv).
+    static func processEnvironment() -> [String: String] {
+        var result: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                let name = String(text[..<eq])
+                if result[name] == nil { result[name] = String(text[text.index(after: eq)...]) }
+            }
+            p += 1
+        }
+        return result
     }
 
     /// The terminal, or nil when there is none (then nothing may be asked).
