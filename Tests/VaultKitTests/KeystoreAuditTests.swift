@@ -110,6 +110,41 @@ final class KeystoreAuditTests: XCTestCase {
         }
     }
 
+    /// Issue 12's operations (merged after the log): rotate, retire, import, export of an
+    /// identity, a backup and its restore, each with its records.
+    func testKeyOperationsLeaveTheirRecords() async throws {
+        let f = try KeystoreFixture()
+        let ks = try await f.create()
+        let first = try await ks.identity().publicKey.fingerprint
+        let start = try await ks.auditLog().count
+        let second = try await ks.rotateIdentity()
+        _ = try await ks.retireIdentity(fingerprint: first)
+        _ = try await ks.retireIdentity(fingerprint: first)     // retired already: nothing written
+        let imported = try KeyPair.generate()
+        try await ks.importIdentity(imported, makeCurrent: false)
+        _ = try await ks.exportIdentity(fingerprint: imported.publicKey.fingerprint)
+        let backupPath = f.dir + "/k.backup"
+        let fd = open(backupPath, O_RDWR | O_CREAT | O_EXCL, 0o600)
+        defer { close(fd) }
+        let backupKey = f.dir + "/backup.key"
+        try KeyFile.create(at: backupKey)
+        try await ks.writeBackup(to: fd, path: backupPath, protection: .keyFile(path: backupKey))
+        let log = try await ks.auditLog().dropFirst(start).map(\.record)
+        XCTAssertEqual(log.map(\.operation), ["identity", "identity", "identity", "identity", "identity-export", "backup"])
+        XCTAssertEqual(log.map(\.subject), ["rotate", "rotate", "retire", "import", nil, nil])
+        XCTAssertEqual(log.map(\.detail), ["active", "current", "retired", "retired", nil, nil])
+        XCTAssertEqual(log[1].fingerprint, second.fingerprint.canonical)
+        XCTAssertEqual(log[4].fingerprint, imported.publicKey.fingerprint.canonical)
+        XCTAssertEqual(log[4].fields, ["secret_key"])
+        // The restored keystore's log is the keystore's as the backup took it: ending with `backup`.
+        lseek(fd, 0, SEEK_SET)
+        let restored = f.dir + "/restored.vault"
+        try await Keystore.restore(backup: fd, backupPath: backupPath, unlock: .keyFile(path: backupKey), to: restored)
+        let copy = try await Keystore.open(at: restored, unlock: .keyFile(path: f.keyPath))
+        expectEqual(try await copy.auditLog(), try await ks.auditLog())
+        expectEqual(try await copy.verifyAuditLog().problem, nil)
+    }
+
     func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         return (0...(haystack.count - needle.count)).first { Array(haystack[$0..<($0 + needle.count)]) == needle }

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""SIGKILLs `vault open`, `vault remove`, `vault passwd`, `vault request`, `vault open` of
-blobs answering requests, and `vault get` at random moments and checks, after every kill, that
-the keystore holds exactly the old or the new state (docs/RELIABILITY.md), and that its audit
-log agrees with it (issue 13: a change and its record are one commit). `open3` is `vault open`
-of three blobs in one run: each is its own transaction, so a kill may leave the old state plus
-any prefix of the three, and never loses one it printed.
+"""SIGKILLs `vault open`, `vault remove`, `vault passwd`, `vault rotate`, `vault unlock add` /
+`remove`, `vault backup`, `vault request`, `vault open` of blobs answering requests, and
+`vault get` at random moments and checks, after every kill, that the keystore holds exactly the
+old or the new state (docs/RELIABILITY.md), and that its audit log agrees with it (issue 13: a
+change and its record are one commit). `open3` is `vault open` of three blobs in one run: each
+is its own transaction, so a kill may leave the old state plus any prefix of the three, and
+never loses one it printed.
 
 Each kill lands at a moment drawn uniformly from [0, T], T the command's measured duration (the
 median of uncut runs, re-measured as the keystore grows), so kills fall right at the start, in
@@ -18,16 +19,22 @@ After every kill:
     passphrase change reported done is in effect,
   - a stored blob is in the replay ledger under its label (opening it again is a replay), and
     so is a removed entry's blob,
-  - no temporary file survives the next write command,
+  - no temporary file survives the next write command;
+  - rotate: the identities are the old ones, or the old ones with one new current identity (the
+    previous one active); unlock add/remove: the methods are the old or the new ones, and a key
+    file opens the keystore exactly when its method is there; backup: either no file at all (not
+    even a hidden temporary one) or a whole backup, which restores the same entries;
   - the audit log verifies (`vault log --verify`) and agrees with the keystore: every entry's
     blob has its open (or replace) record, and the newest such record of a label is its entry's;
     every request has its request-issue record and only those; a request is answered exactly
     when a request-answer record names it and the blob that answered; a cancelled one has its
     request-cancel record; a `get` that printed its value has its record (a read is never
-    handed out before its record is durable).
+    handed out before its record is durable); each rotation has its identity records, each
+    unlock method its unlock-add record; a backup adds only its `backup` record, and the
+    keystore it restores ends with it.
 
-  scripts/reliability/crash_loop.py --short     # about a minute: 7 x (25 uniform + 10 triggered) kills
-  scripts/reliability/crash_loop.py             # the long run: 7 x (350 + 100) kills
+  scripts/reliability/crash_loop.py --short     # a few minutes: 10 x (25 uniform + 10 triggered) kills
+  scripts/reliability/crash_loop.py             # the long run: 10 x (350 + 100) kills
 """
 import argparse
 import json
@@ -460,6 +467,260 @@ class Loop:
         self.check_temporaries_after_write("passwd after the loop")
         self.t.check(not common.temporaries(self.ws.dir, self.ks), "passwd: temporary files left at the end")
 
+    # rotate ----------------------------------------------------------------------------------
+    def identities(self):
+        """{fingerprint: state} of `vault identities --json`; None and the run on failure."""
+        r = common.run([self.vault, "identities", "--json", *self.args], timeout=15)
+        if r.status != 0:
+            return None, r
+        return {i["fingerprint"]: i["state"] for i in json.loads(r.stdout)}, r
+
+    def run_rotate(self):
+        """`vault rotate`: afterwards the identities are exactly the old ones, or the old ones with
+        the current one made active and one new current; the entries never change."""
+        self.ks, self.args = self.ws.init_key_file("rotate")
+        self.serial = 0
+        self.state = {}
+        for _ in range(4):
+            self.store(*self.fresh_blob())
+        entries = dict(self.state)
+        ids, _ = self.identities()
+        self.first_identity = list(ids)[0]
+
+        def factory():
+            return [self.vault, "rotate", *self.args], lambda r: None
+        duration = measure(factory)
+        ids, _ = self.identities()
+        done = 0
+        while done < self.kills + self.targeted:
+            mode, d, trigger = self.plan(done, duration, self.grew(self.ks))
+            key = "rotate" + mode
+            killed, status, out, err = killed_run([self.vault, "rotate", *self.args], d, trigger)
+            what = f"rotate{mode} kill {done + 1} (at {d * 1000:.1f} ms of {duration * 1000:.1f})"
+            after, r = self.identities()
+            if not self.t.check(after is not None, f"{what}: the keystore does not open afterwards: {r}"):
+                return
+            self.t.check(list(after.values()).count("current") == 1, f"{what}: not exactly one current identity: {after}")
+            added = [fp for fp in after if fp not in ids]
+            if after == ids:
+                outcome = "old"
+            else:
+                old_current = [fp for fp, st in ids.items() if st == "current"][0]
+                expected = dict(ids, **{old_current: "active"})
+                ok = len(added) == 1 and after.get(added[0]) == "current" and {k: v for k, v in after.items() if k != added[0]} == expected
+                if not self.t.check(ok, f"{what}: neither the old nor the new identities: old {ids}, found {after}"):
+                    return
+                outcome = "new"
+                # What it printed (the new recipient's fingerprint) is the new current identity.
+                self.t.check(not out or added[0] in out, f"{what}: printed {out!r}, but {added[0]} is current")
+            st, _ = common.state(self.vault, self.args, timeout=15)
+            self.t.check(st == entries, f"{what}: entries changed: {entries} -> {st}")
+            # Each rotation is one commit of its identity records and their audit records.
+            log = self.check_log(what)
+            currents = [x["fingerprint"] for x in (log or []) if x["operation"] == "identity" and x.get("detail") == "current"]
+            self.t.check(log is not None and sorted(currents) == sorted(fp for fp in after if fp != self.first_identity),
+                         f"{what}: identities {after}, but the log made {currents} current")
+            if not killed:
+                if not self.t.check(status == 0 and outcome == "new", f"{what}: an uncut rotate did not rotate: {status} {err}"):
+                    return
+                self.count(key, "finished", 1.0)
+            else:
+                self.t.check(not out or outcome == "new", f"{what}: reported rotated, but the identities are the old ones")
+                self.count(key, outcome, d / duration)
+                done += 1
+            ids = after
+            if self.verbose:
+                print(f"{what}: {'killed' if killed else 'finished'}, {outcome}", flush=True)
+        # Blobs sealed to the first identity (now active) still open.
+        label, blob = self.fresh_blob()
+        r = common.run([self.vault, "open", *self.args, blob], timeout=15)
+        self.t.check(r.status == 0, f"rotate: a blob sealed to the first identity no longer opens: {r}")
+
+    # unlock add / remove ---------------------------------------------------------------------
+    def methods(self):
+        r = common.run([self.vault, "unlock", "list", "--json", *self.args], timeout=15)
+        if r.status != 0:
+            return None, r
+        return sorted(m["name"] for m in json.loads(r.stdout)), r
+
+    def opens_with(self, key):
+        st, r = common.state(self.vault, ["--keystore", self.ks, "--key-file", key], timeout=15)
+        return st, r
+
+    def run_unlock(self):
+        """`vault unlock add --key-file` and `vault unlock remove`, in turn: afterwards the methods
+        are exactly the old or the new ones, the new key file opens the keystore exactly when its
+        method is there, the base key file always does, and the entries never change."""
+        self.ks, self.args = self.ws.init_key_file("unlock")
+        base = self.args[-1]
+        self.serial = 0
+        self.state = {}
+        for _ in range(4):
+            self.store(*self.fresh_blob())
+        # Large entries make the rewrite last long enough for kills to land in it.
+        bulk = [self.ws.seal_generic(f"bulk-{i:03d}") for i in range(self.bulk)]
+        for i in range(0, len(bulk), 20):
+            r = common.run([self.vault, "open", *self.args, *bulk[i:i + 20]], timeout=60)
+            self.t.check(r.status == 0, f"unlock setup: bulk open: {r}")
+        self.refresh()
+        entries = dict(self.state)
+        self.extra = None  # the key file of the method 'extra', when it is there
+        self.n = 0
+
+        def argv():
+            if self.extra is None:
+                self.n += 1
+                self.candidate = self.ws.path(f"extra-{self.n}.key")
+                return "add", [self.vault, "unlock", "add", "--key-file", self.candidate, "--name", "extra",
+                               "--keystore", self.ks, "--unlock-key-file", base]
+            return "remove", [self.vault, "unlock", "remove", "extra", *self.args]
+
+        def factory():
+            kind, a = argv()
+            def after(r):
+                self.extra = self.candidate if kind == "add" else None
+            return a, after
+        duration = measure(factory, 4)
+        done = 0
+        while done < self.kills + self.targeted:
+            kind, a = argv()
+            old = ["extra", "key-file"] if self.extra else ["key-file"]
+            new = ["key-file"] if self.extra else ["extra", "key-file"]
+            mode, d, trigger = self.plan(done, duration, self.temporary_appears())
+            key = "unlock" + mode
+            killed, status, out, err = killed_run(a, d, trigger)
+            what = f"unlock {kind}{mode} kill {done + 1} (at {d * 1000:.1f} ms of {duration * 1000:.1f})"
+            names, r = self.methods()
+            if not self.t.check(names is not None, f"{what}: the keystore does not open with its key file afterwards: {r}"):
+                return
+            if names == old:
+                outcome = "old"
+            elif names == new:
+                outcome = "new"
+            else:
+                self.t.check(False, f"{what}: neither the old nor the new methods: old {old}, new {new}, found {names}")
+                return
+            st, _ = common.state(self.vault, self.args, timeout=15)
+            self.t.check(st == entries, f"{what}: entries changed: {entries} -> {st}")
+            # The rewrite ends with its own record: the method is there exactly when the log says so.
+            log = self.check_log(what)
+            ops = [x["operation"] for x in (log or []) if x["operation"] in ("unlock-add", "unlock-remove")]
+            self.t.check(log is not None and ops.count("unlock-add") - ops.count("unlock-remove") == (1 if "extra" in names else 0),
+                         f"{what}: methods {names}, but the log says {ops}")
+            extra_after = (self.candidate if kind == "add" else None) if outcome == "new" else self.extra
+            tried = self.candidate if kind == "add" else self.extra
+            if tried and os.path.exists(tried):
+                st2, r2 = self.opens_with(tried)
+                if extra_after:
+                    self.t.check(st2 == entries, f"{what}: the key file of 'extra' does not open the keystore: {r2}")
+                else:
+                    self.t.check(st2 is None and r2.status == 1, f"{what}: a key file whose method is gone opens the keystore")
+                    if kind == "add":
+                        s = self.stats.setdefault(key, {"old": 0, "new": 0, "finished": 0, "bins": [0] * 5})
+                        s["left a key file"] = s.get("left a key file", 0) + 1
+            elif extra_after:
+                self.t.check(False, f"{what}: the method 'extra' is there but its key file is not")
+            reported = "added the key file" in err or "removed 'extra'" in err
+            if not killed:
+                if not self.t.check(status == 0 and outcome == "new", f"{what}: an uncut {kind} did not change it: {status} {err}"):
+                    return
+                self.count(key, "finished", 1.0)
+            else:
+                self.t.check(not reported or outcome == "new", f"{what}: reported done, but the methods are the old ones")
+                self.count(key, outcome, d / duration)
+                s = self.stats[key]
+                s[f"{kind}: {outcome}"] = s.get(f"{kind}: {outcome}", 0) + 1
+                done += 1
+            self.extra = extra_after
+            left = common.temporaries(self.ws.dir, self.ks)
+            if left:
+                s = self.stats.setdefault(key, {"old": 0, "new": 0, "finished": 0, "bins": [0] * 5})
+                s["left temporary"] = s.get("left temporary", 0) + 1
+                self.pending_tmp += [n for n in left if n not in self.pending_tmp]
+                self.store(*self.fresh_blob())
+                entries = dict(self.state)
+            if self.verbose:
+                print(f"{what}: {'killed' if killed else 'finished'}, {outcome}", flush=True)
+
+    # backup ----------------------------------------------------------------------------------
+    def run_backup(self):
+        """`vault backup -o FILE`: a kill leaves either no file at all (no hidden temporary
+        either) or a whole backup that restores the keystore's entries; the keystore never changes."""
+        self.ks, self.args = self.ws.init_key_file("backup")
+        self.serial = 0
+        self.state = {}
+        for _ in range(4):
+            self.store(*self.fresh_blob())
+        bulk = [self.ws.seal_generic(f"bulk-{i:03d}") for i in range(self.bulk)]
+        for i in range(0, len(bulk), 20):
+            r = common.run([self.vault, "open", *self.args, *bulk[i:i + 20]], timeout=60)
+            self.t.check(r.status == 0, f"backup setup: bulk open: {r}")
+        self.refresh()
+        entries = dict(self.state)
+        bkey = self.ws.path("backup-own.key")  # the backup's own, not the keystore's
+        self.n = 0
+
+        def argv():
+            self.n += 1
+            return self.ws.path(f"out-{self.n}.backup"), [self.vault, "backup", *self.args, "--backup-key-file", bkey,
+                                                          "-o", self.ws.path(f"out-{self.n}.backup")]
+
+        def factory():
+            out, a = argv()
+            return a, lambda r: os.path.exists(out) and os.unlink(out)
+        duration = measure(factory, 4)
+        done = 0
+        restored = 0
+        while done < self.kills + self.targeted:
+            out, a = argv()
+            name = os.path.basename(out)
+            mode, d, trigger = self.plan(done, duration, lambda: any(n.startswith("." + name) or n == name for n in os.listdir(self.ws.dir)))
+            key = "backup" + mode
+            prior = self.log_records() or []
+            killed, status, stdout, err = killed_run(a, d, trigger)
+            what = f"backup{mode} kill {done + 1} (at {d * 1000:.1f} ms of {duration * 1000:.1f})"
+            hidden = [n for n in os.listdir(self.ws.dir) if n.startswith("." + name)]
+            self.t.check(not hidden, f"{what}: a temporary backup file is left: {hidden}")
+            # A backup changes the keystore by its `backup` record alone (committed before the
+            # copy is taken), or not at all.
+            log = self.check_log(what)
+            st, _ = common.state(self.vault, self.args, timeout=15)
+            self.t.check(st == entries, f"{what}: entries changed: {entries} -> {st}")
+            added = (log or [])[len(prior):]
+            self.t.check(log is not None and log[:len(prior)] == prior and [x["operation"] for x in added] in ([], ["backup"]),
+                         f"{what}: the backup added {added}")
+            self.t.check(not os.path.exists(out) or len(added) == 1, f"{what}: a backup file without its record")
+            if os.path.exists(out):
+                outcome = "new"
+                target = self.ws.path(f"restored-{self.n}.vault")
+                r = common.run([self.vault, "restore", out, "--keystore", target, "--backup-key-file", bkey], timeout=30)
+                ok = r.status == 0
+                if ok:
+                    st, r2 = common.state(self.vault, ["--keystore", target, "--key-file", self.args[-1]], timeout=15)
+                    restored_log = self.log_records(["--keystore", target, "--key-file", self.args[-1]])
+                    # The copy's log is the keystore's as it was, ending with this backup's record.
+                    ok = st == entries and restored_log == log
+                    r = r2 if st != entries else f"restored log {len(restored_log or [])} records, keystore's {len(log or [])}"
+                self.t.check(ok, f"{what}: the backup left does not restore the keystore: {r}")
+                restored += 1
+                for f in (out, target, target + ".lock"):
+                    if os.path.exists(f):
+                        os.unlink(f)
+            else:
+                outcome = "old"
+            reported = "read it back and verified it" in err
+            if not killed:
+                if not self.t.check(status == 0 and outcome == "new", f"{what}: an uncut backup wrote no backup: {status} {err}"):
+                    return
+                self.count(key, "finished", 1.0)
+            else:
+                self.t.check(not reported or outcome == "new", f"{what}: reported written, but there is no file")
+                self.count(key, outcome, d / duration)
+                done += 1
+            if self.verbose:
+                print(f"{what}: {'killed' if killed else 'finished'}, {outcome}", flush=True)
+        print(f"backup: {restored} backups left by the runs restored and compared", flush=True)
+
 
 class RequestLoops(Loop):
     """Requests and log appends: `vault request`, `vault open` of a blob answering a request,
@@ -617,7 +878,7 @@ def main():
     ap.add_argument("--targeted", type=int, help="further kills per command triggered by the change on disk "
                     "(default 100, or 10 with --short)")
     ap.add_argument("--seed", type=int, default=int(time.time()))
-    ap.add_argument("--commands", default="open,open3,remove,passwd,request,answer,get",
+    ap.add_argument("--commands", default="open,open3,remove,passwd,rotate,unlock,backup,request,answer,get",
                     help="open3 is `vault open` of three blobs at once, each its own transaction; answer is `vault open "
                     "--require-request` of a blob sealed from a request; get is a read that appends its audit record")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
@@ -646,9 +907,11 @@ def main():
                     print(f"{key}: {s['old'] + s['new']} kills: {parts} ({s['finished']} runs finished before "
                           f"their kill){'; kills per fifth of the duration ' + str(s['bins']) if key == c else ''}", flush=True)
                     continue
+                extra = "".join(f"; {k} {v}" for k, v in sorted(s.items())
+                                if k not in ("old", "new", "finished", "bins", "left temporary"))
                 print(f"{key}: {s['old'] + s['new']} kills: {s['old']} old state, {s['new']} new state "
                       f"({s['finished']} runs finished before their kill){bins}; "
-                      f"{s.get('left temporary', 0)} left a temporary file", flush=True)
+                      f"{s.get('left temporary', 0)} left a temporary file{extra}", flush=True)
             print(f"{c}: {time.monotonic() - t0:.0f} s", flush=True)
     finally:
         loop.ws.close()

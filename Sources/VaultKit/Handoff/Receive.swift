@@ -76,15 +76,33 @@ public enum Receiver {
     /// passes, one durable insert per blob; a refused blob changes nothing.
     public static func receive(_ text: [UInt8], into keystore: Keystore, options: Options, now: UTCTime,
                                identity: KeyPair) async -> [(line: Int, result: Result<StoredBlob, ReceiveError>)] {
+        await receive(text, into: keystore, options: options, now: now, identities: ReceivingIdentities(opening: [identity]))
+    }
+
+    /// Opens every blob of `text` with the identity its header names (current or active) at
+    /// `now` and stores each that passes, one durable insert per blob; a refused blob changes
+    /// nothing. A blob sealed to a retired identity is refused as `identityRetired`.
+    public static func receive(_ text: [UInt8], into keystore: Keystore, options: Options, now: UTCTime,
+                               identities: ReceivingIdentities) async -> [(line: Int, result: Result<StoredBlob, ReceiveError>)] {
         var results: [(line: Int, result: Result<StoredBlob, ReceiveError>)] = []
-        for outcome in Handoff.open(text, keys: [identity], now: now, allowExpired: options.allowExpired) {
+        for outcome in Handoff.open(text, keys: identities.opening, now: now, allowExpired: options.allowExpired) {
             switch outcome.result {
-            case .failure(let e): results.append((outcome.line, .failure(.open(e))))
+            case .failure(let e): results.append((outcome.line, .failure(refusal(e, identities))))
             case .success(let opened):
                 results.append((outcome.line, await store(opened, into: keystore, options: options, now: now)))
             }
         }
         return results
+    }
+
+    /// Why a blob did not open, as the receiver reports it: a blob whose header names a retired
+    /// identity is refused as retired (naming when), not as sealed to an unknown key. The header
+    /// fingerprint is not authenticated, but it only chooses the words: a retired key is never tried.
+    public static func refusal(_ error: OpenError, _ identities: ReceivingIdentities) -> ReceiveError {
+        if case .noMatchingKey(let fingerprint) = error, let retired = identities.retired[fingerprint] {
+            return .keystore(.identityRetired(fingerprint: fingerprint.canonical, retired: retired))
+        }
+        return .open(error)
     }
 
     /// Stores one opened payload: the replay ledger first (whatever the options), then the label.

@@ -82,6 +82,8 @@ enum AuditEvent {
     case secretsRead(label: String, fields: [String], by: SecretRead, version: String?)
     /// An identity record appended.
     case identityChanged(fingerprint: Fingerprint, state: IdentityState, operation: IdentityOperation)
+    /// An identity's secret key handed out (`vault identity export`).
+    case identityExported(fingerprint: Fingerprint)
     /// The keystore rewritten without its dead records.
     case compacted(automatic: Bool)
     /// A copy of the whole keystore taken (`Keystore.image`): every secret in it.
@@ -130,6 +132,7 @@ enum AuditEvent {
             return r(op, label: label, fields: fields, detail: version)
         case .identityChanged(let fingerprint, let state, let operation):
             return r("identity", fingerprint: fingerprint.canonical, subject: operation.rawValue, detail: state.rawValue)
+        case .identityExported(let fingerprint): return r("identity-export", fingerprint: fingerprint.canonical, fields: ["secret_key"])
         case .compacted(let automatic): return r("compact", detail: automatic ? "automatic" : nil)
         case .backup: return r("backup")
         }

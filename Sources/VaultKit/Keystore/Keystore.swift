@@ -47,23 +47,26 @@ public final class Keystore {
     /// passphrase (the KDF runs here) or a key file. The file is created with mode 0600 and
     /// never replaces anything that exists.
     /// - Parameter name: the unlock method's name (default `passphrase` or `key-file`).
+    /// - Parameter identity: the identity to start with (`vault init --from-identity`, so a new
+    ///   machine keeps the published recipient); a new one when nil.
     /// - Throws: `KeystoreError.alreadyExists`, `.notFound` (no such directory), `.ownedByAnotherUser`,
     ///   `.folderWritableByOthers`, `.invalidUnlockMethodName`, key file errors, `.io`.
-    public static func create(at path: String, protection: KeystoreProtection, name: String? = nil) async throws(KeystoreError) -> Keystore {
-        try await create(storage: FileKeystoreStorage(path: path), protection: protection, name: name)
+    public static func create(at path: String, protection: KeystoreProtection, name: String? = nil,
+                              identity: KeyPair? = nil) async throws(KeystoreError) -> Keystore {
+        try await create(storage: FileKeystoreStorage(path: path), protection: protection, name: name, identity: identity)
     }
 
     /// Creates a new keystore in `storage`.
-    /// - Throws: as `create(at:protection:name:)`.
+    /// - Throws: as `create(at:protection:name:identity:)`.
     public static func create(storage: any KeystoreStorage, protection: KeystoreProtection,
-                              name: String? = nil) async throws(KeystoreError) -> Keystore {
+                              name: String? = nil, identity: KeyPair? = nil) async throws(KeystoreError) -> Keystore {
         let id = Random.bytes(KeystoreHeader.idByteCount)
         let keys = try MasterKeys.random()
         let binding: SecretBytes
         let pair: KeyPair
         do {
             binding = try SecretBytes.random(count: 32)
-            pair = try KeyPair.generate()
+            if let identity { pair = identity } else { pair = try KeyPair.generate() }
         } catch { throw .sodium(error) }
         let made = try UnlockSlot.make(protection, name: name ?? protection.defaultName, master: keys.master, binding: binding,
                                        keystoreID: id)

@@ -78,6 +78,25 @@ public enum KeystoreError: Error, Equatable, Sendable {
     case noSuchIdentity(fingerprint: String)
     /// The identity was retired at `retired` (RFC 3339): blobs sealed to it are refused.
     case identityRetired(fingerprint: String, retired: String)
+    /// The identity is held already, in `state`: an import adds nothing.
+    case identityExists(fingerprint: String, state: IdentityState)
+    /// The current identity cannot be retired: new blobs are sealed to it. Rotate first.
+    case currentIdentity(fingerprint: String)
+    /// The file is not a vault backup (it does not start with the backup magic).
+    case notABackup(path: String)
+    /// The backup ends early: `found` bytes where its header says `expected` (nil when even its
+    /// header is cut). Nothing of it is used.
+    case backupTruncated(path: String, expected: Int?, found: Int)
+    /// The backup is damaged or was altered: `detail` names where (its header, a chunk and its
+    /// byte position, bytes after its end, its contents). Nothing of it is used.
+    case backupDamaged(path: String, detail: String)
+    /// The backup was written by a newer vault (backup format `found`; this one reads up to `supported`).
+    case backupNewerVersion(found: Int, supported: Int)
+    /// The backup passphrase or key file (`kind`: "passphrase" or "key file") does not open the
+    /// backup (or its header was altered and its checksum recomputed).
+    case wrongBackupSecret(kind: String)
+    /// The backup is protected by a `needed` ("passphrase" or "key file"), but a `offered` was given.
+    case backupProtectedOtherwise(offered: String, needed: String)
     /// The libsodium layer failed (out of memory, or an unexpected failure).
     case sodium(SodiumError)
     /// A read of secrets was refused because its audit record could not be written (`cause`:

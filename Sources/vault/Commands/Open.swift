@@ -78,7 +78,7 @@ struct OpenCommand: VaultCommand {
         // on every core (OpenParallel.swift); outcomes are then taken in file order.
         var batch = OpenBatch(options: Receiver.Options(allowExpired: allowExpired, replace: replace, label: label,
                                                         requireRequest: requireRequest))
-        var unlocked: (store: Keystore, identity: KeyPair)?
+        var unlocked: (store: Keystore, identities: ReceivingIdentities)?
         let progress = files.count > 1 && isatty(2) == 1
         var next = 0
         while next < files.count {
@@ -109,11 +109,13 @@ struct OpenCommand: VaultCommand {
                 }
                 chunk.removeFirst(chunk.prefix { if case .failure = $0.bytes { true } else { false } }.count)
                 let (store, _) = try await KeystoreAccess.open(keystore, context)
-                let identity = try await KeystoreAccess.run("cannot read the keystore's identity") { try await store.identity() }
-                unlocked = (store, identity)
+                // Each blob opens with the identity its header names (current or active, issue 12).
+                let identities = try await KeystoreAccess.run("cannot read the keystore's identities") { try await store.receivingIdentities() }
+                unlocked = (store, identities)
+                batch.identities = identities
                 batch.store = store
             }
-            let opened = unlocked.map { OpenParallel.open(chunk.map { try? $0.bytes.get() }, identity: $0.identity, allowExpired: allowExpired) }
+            let opened = unlocked.map { OpenParallel.open(chunk.map { try? $0.bytes.get() }, keys: $0.identities.opening, allowExpired: allowExpired) }
             for (k, item) in chunk.enumerated() {
                 guard let outcomes = opened?[k] else {
                     if case .failure(let failure) = item.bytes {
@@ -179,6 +181,7 @@ struct OpenCommand: VaultCommand {
         case .keystore(.requestCancelled): "answering a cancelled request"
         case .keystore(.requestLabelMismatch): "with another label than its request's"
         case .keystore(.requestExpired): "answering an expired request"
+        case .keystore(.identityRetired): "sealed to a retired key"
         case .keystore: "not stored (keystore error)"
         }
     }

@@ -164,8 +164,9 @@ struct Passwd: VaultCommand {
         master key, every entry encrypted again, so the old passphrase (or key file) opens \
         nothing stored from now on. A copy of the keystore made before still opens with the old \
         one: delete old copies you no longer trust. The new passphrase replaces the way the \
-        keystore was unlocked: after it, a key file used to unlock it no longer does. The KDF \
-        profile stays as it was unless --kdf is given.
+        keystore was unlocked (and keeps its name, vault unlock list): after it, a key file \
+        used to unlock it no longer does. Other unlock methods keep working. The KDF profile \
+        stays as it was unless --kdf is given.
 
         Examples:
           vault passwd
@@ -201,12 +202,18 @@ struct Passwd: VaultCommand {
         // Issue 8 item 4: never lower (or raise) the cost of guessing in silence.
         let profile = kdf ?? before.profile ?? .moderate
         let new = try passphrase ?? KeystoreAccess.newPassphrase(file: nil, option: "--new-passphrase-file", allowWeak: allowWeakPassphrase, context)
+        let methods = try await KeystoreAccess.run("cannot read the keystore's unlock methods") { try await store.unlockMethods() }
+        let others = methods.filter { $0.name != before.name }
+        // A key file replaced by a passphrase takes the name 'passphrase', numbered when another
+        // method has it (passwd has no --name: it must not fail on a name).
+        let name = before.kind == .passphrase ? nil : UnlockMethodName.free("passphrase", taken: others.map(\.name))
         try await KeystoreAccess.run("cannot change the passphrase of \(Escape.quoted(path))") {
-            try await store.changeProtection(to: .passphrase(new, profile: profile))
+            try await store.changeProtection(to: .passphrase(new, profile: profile), name: name)
         }
         // The new passphrase replaces the method that unlocked: a server's key file stops working.
         if let keyFile {
-            Console.warning("the key file \(Escape.quoted(keyFile)) no longer unlocks \(Escape.quoted(path)); only the new passphrase does")
+            let rest = others.isEmpty ? "only the new passphrase does" : "the new passphrase and the other unlock methods do"
+            Console.warning("the key file \(Escape.quoted(keyFile)) no longer unlocks \(Escape.quoted(path)); \(rest)")
         }
         if let old = before.profile, old != profile {
             Console.hint("the KDF profile changes from \(old.rawValue) to \(profile.rawValue)")

@@ -70,8 +70,37 @@ extension Messages {
             Explanation(text: "the keystore holds no identity \(Escape.quoted(fingerprint))",
                         hints: ["compare it with the fingerprint vault recipient prints: what was sealed to another key cannot be opened here"])
         case .identityRetired(let fingerprint, let retired):
-            Explanation(text: "the identity \(fingerprint) was retired at \(retired); it opens nothing any more",
-                        hints: ["ask the sender to seal again to the current recipient (vault recipient)"])
+            Explanation(text: "sealed to the key \(fingerprint), which was retired at \(retired): it opens nothing any more",
+                        hints: ["ask the sender to seal again to your current recipient (vault recipient), and to replace the old public key file they kept"])
+        case .identityExists(let fingerprint, let state):
+            Explanation(text: "the keystore holds the identity \(fingerprint) already (\(state.rawValue)); nothing was changed",
+                        hints: [state == .current ? "it is the current identity: vault recipient prints it"
+                                : "to open blobs sealed to it again, make it current: vault identity import --make-current FILE"])
+        case .currentIdentity(let fingerprint):
+            Explanation(text: "\(fingerprint) is the current identity, which new blobs are sealed to; it cannot be retired",
+                        hints: ["make a new current identity first (vault rotate), publish it, and retire this one once senders have moved to it"])
+        case .notABackup(let path):
+            Explanation(text: "\(Escape.quoted(path)) is not a vault backup", hints: ["give the file vault backup -o wrote"])
+        case .backupTruncated(let path, let expected, let found):
+            Explanation(text: found == 0 ? "the backup \(Escape.quoted(path)) is empty (0 bytes)"
+                        : "the backup \(Escape.quoted(path)) is cut short: " + (expected.map { "\(found) of its \($0) bytes are there" }
+                                                                              ?? "it ends inside its header, after \(found) bytes"),
+                        hints: ["nothing was restored; copy the whole backup file again from where it is kept, or use another backup"])
+        case .backupDamaged(let path, let detail):
+            Explanation(text: "the backup \(Escape.quoted(path)) is damaged or was altered (\(detail))",
+                        hints: ["nothing was restored; copy the backup again from where it is kept, or use another backup"])
+        case .backupNewerVersion(let found, let supported):
+            Explanation(text: "the backup is format version \(found); this vault reads up to version \(supported)",
+                        hints: ["restore it with a newer vault"])
+        case .wrongBackupSecret(let kind):
+            Explanation(text: kind == "passphrase" ? "wrong passphrase for the backup (or its header was altered)"
+                                                   : "this key file does not open the backup (or its header was altered)",
+                        hints: [kind == "passphrase" ? "the backup has a passphrase of its own, set by vault backup; check --backup-passphrase-file"
+                                                     : "the backup has a key file of its own, made by vault backup; check --backup-key-file"])
+        case .backupProtectedOtherwise(let offered, let needed):
+            Explanation(text: "the backup is protected by a \(needed), not a \(offered)",
+                        hints: [needed == "key file" ? "give its key file: --backup-key-file FILE"
+                                                     : "give its passphrase: --backup-passphrase-file FILE, or run at a terminal"])
         case .invalidKeyFile(let path, let size):
             Explanation(text: "the key file \(Escape.quoted(path)) is \(size) bytes, not \(KeyFile.byteCount)",
                         hints: ["a key file is exactly 32 random bytes, as `vault init --with-key-file` writes it"])
