@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VaultKit
 
 /// The options that protect a backup with a secret of its own (issue 12).
@@ -177,7 +178,7 @@ struct Restore: VaultCommand {
         }
         if context.value(option: keystore, variable: "VAULT_KEYSTORE") == nil {
             // The default location's folder is made on first use, private to the user.
-            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+            try? FileManager.default.createDirectory(atPath: Path.directory(of: path),
                                                      withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         try Init.requireFolder(of: path, for: "the keystore", option: "--keystore")

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VaultKit
 
 /// `vault identities [--json]`: every identity of the keystore, with its state (issue 12).

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VaultKit
 
 /// `vault unlock add|list|remove`: several unlock methods at once (issue 12).

@@ -1,5 +1,6 @@
 import CVaultSys
-import Foundation
+import FoundationEssentials
+import Glibc
 import VaultKit
 
 /// A new private output file (mode 0600) that has no name until it is complete, synced and
@@ -26,11 +27,10 @@ final class PrivateOutput {
         try Self.refuseExisting(path, reads: reads)
         self.path = path
         self.reads = reads
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
+        let directory = Path.directory(of: path)
         var fd = vault_sys_open_unnamed(directory, 0o600)
         if fd < 0, [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) {
-            let name = directory + "/." + url.lastPathComponent + ".tmp-" + Handoff.newCode().prefix(12)
+            let name = directory + "/." + Path.lastComponent(of: path) + ".tmp-" + Handoff.newCode().prefix(12)
             fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             if fd >= 0 { temporary = name }
         }
@@ -93,7 +93,7 @@ final class PrivateOutput {
         }
         if let temporary { unlink(temporary) }
         named = true
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let directory = Path.directory(of: path)
         let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
     }
