@@ -249,7 +249,7 @@ final class PostgresKeystoreTests: XCTestCase {
     func testAServerThatIsDownIsAClearErrorNamingTheAddressNotAHang() async throws {
         // A port nothing listens on (the test server's port + 1 is never used by the script).
         let a = try PostgresAddress(parsing: "postgres://vault@127.0.0.1:1/vault?sslmode=disable&connect_timeout=2", defaultUser: "me")
-        let storage = try PostgresKeystoreStorage(address: a, password: try secret("not-sent"), lockTimeout: 1)
+        let storage = try PostgresKeystoreStorage(address: a, password: secret("not-sent"), lockTimeout: 1)
         do {
             _ = try await Keystore.open(storage: storage, unlock: .keyFile(path: try KeystoreFixture().keyPath))
             XCTFail("opened a keystore on a closed port")
@@ -289,13 +289,29 @@ final class PostgresKeystoreTests: XCTestCase {
         expectEqual(try await inDB.history("Acme BV").map { string($0.field("client_secret")) }, ["first", "second"])
         await assertThrows(.replay(blobID: replayed, label: "Acme BV")) { try await inDB.insert(sampleEntry(label: "x", blobID: replayed)) }
         expectEqual(try await inDB.setting("policy"), "strict")
+        // The copy is logged in the source, and the copy's log extends the source's (by the
+        // history read above), chain intact.
+        let sourceLog = try await ks.auditLog()
+        expectEqual(sourceLog.last?.record.operation, "copy")
+        expectEqual(sourceLog.last?.record.detail, "to \(db.path)")
+        let dbLog = try await inDB.auditLog()
+        expectEqual(Array(dbLog.prefix(sourceLog.count)), sourceLog)
+        expectEqual(dbLog.dropFirst(sourceLog.count).map(\.record.operation), ["read"])
+        expectEqual(try await inDB.verifyAuditLog().problem, nil)
         await assertThrows(.alreadyExists(path: db.path)) { _ = try await ks.copy(to: try db.storage()) }
+        let afterRefusal = try await ks.auditLog().count
+        XCTAssertEqual(afterRefusal, sourceLog.count, "a refused copy is not logged")
         // And back into a new file: the same records, byte for byte.
         let back = file.dir + "/back.vault"
         let fromDB = try await inDB.copy(to: try FileKeystoreStorage(path: back))
         XCTAssertEqual(fromDB.records, toDB.records)
         let reopened = try await Keystore.open(at: back, unlock: .keyFile(path: file.keyPath))
         expectEqual(try await reopened.history("Acme BV").count, 2)
+        // The history read above is logged in the database too; the file's chain extends it.
+        let backLog = try await reopened.auditLog()
+        expectEqual(backLog.dropFirst(sourceLog.count).map(\.record.operation), ["read", "copy", "read"])
+        expectEqual(Array(backLog.prefix(sourceLog.count)), sourceLog)
+        expectEqual(try await reopened.verifyAuditLog().problem, nil)
         let state = try await reopened.withTokenLease("Acme BV") { $0.map { _ in nil } ?? nil }
         XCTAssertEqual(string(state?.refreshToken), "r1")
     }

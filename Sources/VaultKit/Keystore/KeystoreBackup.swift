@@ -34,12 +34,14 @@ extension Keystore {
     /// backup's own. The KDF runs first, before any lock; the image is taken under the shared
     /// lock. Then the backup is read back from `fd` and checked: every chunk authenticates, the
     /// contents equal what was written, and the keystore in it verifies as `verify()` does
-    /// (every record decrypts under this keystore's key). Nothing else is changed.
+    /// (every record decrypts under this keystore's key). The keystore changes only by the
+    /// `backup` audit record `image()` commits before the copy is taken (the copy ends with it):
+    /// a copy holds every secret, so it is logged as a read of secrets is (docs/KEYSTORE.md §2.8).
     /// - Parameter fd: a new, empty regular file open for reading and writing; written from
     ///   offset 0 and synced, but neither named nor closed here (the caller names it once this
     ///   returns, so no unverified backup ever has a name).
     /// - Parameter path: the backup's path, for messages.
-    /// - Throws: `KeystoreError.emptyPassphrase`, key file errors, `.backupDamaged` (it did not
+    /// - Throws: `KeystoreError.emptyPassphrase`, key file errors, `.readNotLogged`, `.backupDamaged` (it did not
     ///   read back as written: the disk or file system is at fault), `.io`, lock errors, `.sodium`.
     @discardableResult
     public func writeBackup(to fd: Int32, path: String, protection: KeystoreProtection) async throws(KeystoreError) -> BackupSummary {

@@ -19,13 +19,32 @@ extension Keystore {
     /// `verify()` (every record authenticates, the index equals a rebuilt one), its live records
     /// equal to the source's byte for byte (the same key, nonce and associated data: equal
     /// ciphertexts are equal entries, history and ledger), and the same entries listed with the
-    /// same number of versions. The source is not changed.
-    /// - Throws: `KeystoreError.alreadyExists` (nothing is replaced), `.damaged` when the copy
+    /// same number of versions.
+    ///
+    /// A copy holds every secret, so it is logged as a backup is (`image()`): a `copy` audit
+    /// record naming `storage.location` is committed to the source first, and the copy ends with
+    /// it (its chain is a prefix of the source's); that record is the only change to the source.
+    /// Where the source cannot be written, the copy is refused unless its setting
+    /// `unlogged-reads` is `on`.
+    /// - Throws: `KeystoreError.readNotLogged`, `.alreadyExists` (nothing is replaced), `.damaged` when the copy
     ///   differs from the source (then it is left where it was written, for inspection; remove
     ///   it before trying again), the back ends' lock, I/O and server errors.
     public func copy(to storage: any KeystoreStorage) async throws(KeystoreError) -> KeystoreCopyReport {
+        // A destination that holds a keystore already is refused before the copy is logged
+        // (`create` still refuses one that appears in between); one the server cannot serve too.
+        do throws(KeystoreError) {
+            _ = try await storage.readHeader()
+            throw KeystoreError.alreadyExists(path: storage.location)
+        } catch {
+            switch error {
+            case .alreadyExists, .serverUnavailable, .serverRefused: throw error
+            default: break // nothing there (or nothing readable): `create` decides
+            }
+        }
+        try await loggedRead { (_) throws(KeystoreError) -> (value: Void, event: AuditEvent?) in ((), .copied(to: storage.location)) }
+        // A commit by another process in between only adds to the chain the copy holds.
         let (parts, source) = try await read { (s) throws(KeystoreError) -> (KeystoreImage.Parts, [CopiedRecord]) in
-            let parts = try rewritten(s, header: current().header, newKeys: nil).parts
+            let parts = try rewritten(s, header: current().header, newKeys: nil, audit: nil).parts
             return (parts, try copiedRecords(s))
         }
         try await storage.create(header: parts.header, state: parts.state, frames: parts.frames)

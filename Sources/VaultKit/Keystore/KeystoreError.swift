@@ -106,4 +106,26 @@ public enum KeystoreError: Error, Equatable, Sendable {
     case serverRefused(location: String, detail: String)
     /// The libsodium layer failed (out of memory, or an unexpected failure).
     case sodium(SodiumError)
+    /// A read of secrets was refused because its audit record could not be written (`cause`:
+    /// the keystore cannot be written here) and the setting `unlogged-reads` is not `on`.
+    indirect case readNotLogged(cause: KeystoreError)
+    /// The entry has `count` versions, none numbered `version` (1 is the oldest).
+    case noSuchEntryVersion(label: String, version: Int, count: Int)
+    /// The blob answers no hand-off request, and one is required: by the keystore's setting
+    /// `require-request` (`bySetting`), else by the caller (`--require-request`).
+    case requestRequired(label: String, bySetting: Bool)
+    /// The blob carries a request code this keystore never issued.
+    case unknownRequest(code: String)
+    /// The request `code` (for `label`) was answered at `at` already: a code answers once.
+    case requestAnswered(code: String, label: String, at: String)
+    /// The request `code` (for `label`) was cancelled at `at`.
+    case requestCancelled(code: String, label: String, at: String)
+    /// The blob carries the request's code but another label than the request's.
+    case requestLabelMismatch(code: String, requested: String, sealed: String)
+    /// The request `code` (for `label`) expired at `expired`, before the blob was opened.
+    case requestExpired(code: String, label: String, expired: String)
+    /// No request has this code.
+    case noSuchRequest(code: String)
+    /// The audit log's chain is broken (`vault log --verify` names where); it is not exported.
+    case auditLogBroken(AuditProblem)
 }

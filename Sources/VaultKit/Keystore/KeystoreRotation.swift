@@ -12,7 +12,7 @@ extension Keystore {
         let pair: KeyPair
         do { pair = try KeyPair.generate() } catch { throw .sodium(error) }
         let now = Timestamp.now()
-        try await changeIdentities { (all) throws(KeystoreError) -> [IdentityUpdate] in
+        try await changeIdentities(.rotate) { (all) throws(KeystoreError) -> [IdentityUpdate] in
             let current = all.filter { $0.state == .current }
             guard current.count == 1 else { throw .damaged(detail: "\(current.count) identities are current, not one") }
             return [IdentityUpdate(keyPair: current[0].pair, state: .active, created: current[0].created),
@@ -30,7 +30,7 @@ extension Keystore {
     ///   lock and I/O errors.
     public func retireIdentity(fingerprint: Fingerprint) async throws(KeystoreError) -> (identity: IdentityInfo, changed: Bool) {
         var changed = false
-        try await changeIdentities { (all) throws(KeystoreError) -> [IdentityUpdate] in
+        try await changeIdentities(.retire) { (all) throws(KeystoreError) -> [IdentityUpdate] in
             guard let r = all.first(where: { $0.pair.publicKey.fingerprint == fingerprint }) else {
                 throw .noSuchIdentity(fingerprint: fingerprint.canonical)
             }
@@ -57,7 +57,7 @@ extension Keystore {
     public func importIdentity(_ pair: KeyPair, makeCurrent: Bool) async throws(KeystoreError) -> IdentityInfo {
         let fingerprint = pair.publicKey.fingerprint
         let now = Timestamp.now()
-        try await changeIdentities { (all) throws(KeystoreError) -> [IdentityUpdate] in
+        try await changeIdentities(.import) { (all) throws(KeystoreError) -> [IdentityUpdate] in
             let held = all.first { $0.pair.publicKey.fingerprint == fingerprint }
             if let held, !makeCurrent || held.state == .current {
                 throw .identityExists(fingerprint: fingerprint.canonical, state: held.state)
@@ -71,10 +71,11 @@ extension Keystore {
     }
 
     /// The key pair of one identity, in any state, for `vault identity export`: the current one
-    /// when `fingerprint` is nil.
-    /// - Throws: `KeystoreError.noSuchIdentity`, `.damaged`, lock and I/O errors.
+    /// when `fingerprint` is nil. A secret key handed out: logged (`identity-export`) as a read
+    /// of secrets is, before it is returned.
+    /// - Throws: `KeystoreError.noSuchIdentity`, `.readNotLogged`, `.damaged`, lock and I/O errors.
     public func exportIdentity(fingerprint: Fingerprint? = nil) async throws(KeystoreError) -> (keyPair: KeyPair, identity: IdentityInfo) {
-        try await read { (s) throws(KeystoreError) -> (keyPair: KeyPair, identity: IdentityInfo) in
+        try await loggedRead { (s) throws(KeystoreError) -> (value: (keyPair: KeyPair, identity: IdentityInfo), event: AuditEvent?) in
             let r: IdentityRecord
             if let fingerprint {
                 guard let found = try identityRecords(s).first(where: { $0.pair.publicKey.fingerprint == fingerprint }) else {
@@ -84,7 +85,7 @@ extension Keystore {
             } else {
                 r = try currentIdentity(s)
             }
-            return (r.pair, r.info)
+            return ((r.pair, r.info), .identityExported(fingerprint: r.pair.publicKey.fingerprint))
         }
     }
 

@@ -98,7 +98,7 @@ struct BackupCommand: VaultCommand {
         } else if secret.keyFile == nil {
             _ = try context.requireTerminal(for: "the backup's passphrase", option: "--backup-passphrase-file FILE or --backup-key-file FILE")
         }
-        let (store, _) = try await KeystoreAccess.open(keystore, context)
+        let (store, keystorePath) = try await KeystoreAccess.open(keystore, context)
         let protection: KeystoreProtection
         if let keyFile = secret.keyFile {
             if makeKeyFile { try await KeystoreAccess.run("cannot create the backup key file") { try KeyFile.create(at: keyFile) } }
@@ -125,6 +125,7 @@ struct BackupCommand: VaultCommand {
             if makeKeyFile, let keyFile = secret.keyFile { unlink(keyFile) }
             throw error
         }
+        KeystoreAccess.warnUnlogged(store, keystorePath)
         Console.hint("wrote \(Escape.quoted(output)) (\(summary.fileBytes) bytes), read it back and verified it: the whole keystore as of \(summary.made)")
         if let keyFile = secret.keyFile {
             Console.hint("it opens with \(makeKeyFile ? "the new key file" : "the key file") \(Escape.quoted(keyFile)) only: keep that apart from the backup and the keystore")

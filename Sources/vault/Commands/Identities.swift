@@ -164,8 +164,9 @@ struct IdentityExport: VaultCommand {
         let fp = try fingerprint.map(IdentityArgument.fingerprint)
         let reads = KeystoreAccess.readFiles(keystore, context)
         try PrivateOutput.refuseExisting(output, reads: reads)
-        let (store, _) = try await KeystoreAccess.open(keystore, context)
+        let (store, path) = try await KeystoreAccess.open(keystore, context)
         let found = try await KeystoreAccess.run("cannot export the identity") { try await store.exportIdentity(fingerprint: fp) }
+        KeystoreAccess.warnUnlogged(store, path)
         let file = try PrivateOutput(output, reads: reads)
         try file.write(try IdentityArgument.text(found.keyPair))
         try file.name()

@@ -11,8 +11,9 @@ struct Migrate: VaultCommand {
         replaced): the same identities, unlock methods, entries with their history, replay \\
         ledger, token states and settings, so the same passphrase or key file unlocks the copy. \\
         The copy is then read back: every record must authenticate, and its live records must \\
-        equal the source's byte for byte. The source is not changed; stop the processes that \\
-        write to it first, and point them at the copy afterwards. A postgres:// address never \\
+        equal the source's byte for byte. The source changes only by the audit record of \\
+        the copy (a copy holds every secret), which the copy ends with too; stop the processes \\
+        that write to it first, and point them at the copy afterwards. A postgres:// address never \\
         holds a password: it comes from PGPASSFILE or --db-password-file.
 
         Examples:
@@ -60,6 +61,6 @@ struct Migrate: VaultCommand {
         Console.outLine("migrated \(Escape.quoted(from)) to \(Escape.quoted(to)): \(report.records) live records compared "
                         + "(\(v.entries) entries with \(v.versions) versions, \(report.ledger) blob ids in the ledger, "
                         + "\(v.identities) \(v.identities == 1 ? "identity" : "identities")); the copy verifies")
-        Console.hint("the source is unchanged: point every process at \(Escape.quoted(to)), then archive or remove the source")
+        Console.hint("the source is unchanged but for the record of this copy in its audit log: point every process at \(Escape.quoted(to)), then archive or remove the source")
     }
 }

@@ -32,7 +32,7 @@ struct OpenBatch {
         case .failure(let e):
             pending.append((place, .failure(Receiver.refusal(e, identities)), report))
         case .success(let opened):
-            let prepared = Receiver.prepare(opened.payload, options: options, now: Handoff.now())
+            let prepared = Receiver.prepare(opened, options: options, now: Handoff.now())
             pending.append((place, prepared, report))
         }
     }
@@ -43,7 +43,9 @@ struct OpenBatch {
         var blobs: [Receiver.PreparedBlob] = []
         for p in pending { if case .success(let b) = p.result { blobs.append(b) } }
         var results: [Result<StoredBlob, ReceiveError>] = []
-        if !blobs.isEmpty, let store { results = await Receiver.store(blobs, into: store, replace: options.replace) }
+        if !blobs.isEmpty, let store {
+            results = await Receiver.store(blobs, into: store, replace: options.replace, requireRequest: options.requireRequest)
+        }
         var next = results.makeIterator()
         for p in pending {
             let outcome: Result<StoredBlob, ReceiveError>
