@@ -127,6 +127,9 @@ final class PostgresLink: @unchecked Sendable {
             switch state {
             case "55P03": return .lockTimeout(path: location, seconds: 0)
             case "57P01", "57P02", "57P03", "57014": return .serverUnavailable(location: location, detail: "\(message) (SQLSTATE \(state))")
+            // A read-only transaction or standby, no write privilege, a full disk: the keystore
+            // cannot be written here, though it can be read (reads then follow unlogged-reads).
+            case "25006", "42501", "53100": return .serverReadOnly(location: location, detail: "\(message) (SQLSTATE \(state))")
             default:
                 if state.hasPrefix("08") || state.hasPrefix("53") { return .serverUnavailable(location: location, detail: "\(message) (SQLSTATE \(state))") }
                 return .serverRefused(location: location, detail: "\(message) (SQLSTATE \(state))")

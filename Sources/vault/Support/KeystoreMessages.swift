@@ -143,6 +143,9 @@ extension Messages {
         case .serverUnavailable(let location, let detail):
             Explanation(text: "cannot reach the keystore's database \(Escape.quoted(location)): \(Escape.forTerminal(detail))",
                         hints: ["check that the server runs and that this host reaches it; nothing was changed that was not reported stored"])
+        case .serverReadOnly(let location, let detail):
+            Explanation(text: "the keystore's database \(Escape.quoted(location)) will not store changes: \(Escape.forTerminal(detail))",
+                        hints: ["connect to the primary server as a user that may write the keystore's schema (INSERT, UPDATE, DELETE); nothing was stored"])
         case .serverRefused(let location, let detail):
             Explanation(text: "the keystore's database \(Escape.quoted(location)) refused the request: \(Escape.forTerminal(detail))",
                         hints: detail.contains("SQLSTATE 28") || detail.contains("authentication") || detail.contains("TLS")
@@ -152,7 +155,9 @@ extension Messages {
             sodium(s)
         case .readNotLogged(let cause):
             Explanation(text: "the read cannot be recorded in the keystore's audit log, so it is refused (\(keystore(cause).text))",
-                        hints: ["every read of secrets is logged in the keystore: make the keystore and its folder writable for this user; "
+                        hints: ["every read of secrets is logged in the keystore: "
+                                + (isDatabase(cause) ? "let this database user write the keystore's schema, on the primary server; "
+                                                     : "make the keystore and its folder writable for this user; ")
                                 + "if it must stay read-only, allow unlogged reads first (vault settings unlogged-reads on): such reads then leave no record"])
         case .noSuchEntryVersion(let label, let version, let count):
             Explanation(text: "entry \(Escape.quoted(label)) has \(count == 1 ? "one version" : "\(count) versions"); it has no entry version \(version)",
@@ -236,6 +241,14 @@ extension Messages {
                     + "the folder \(Escape.quoted(dir)) must be writable by this user; the keystore was not changed"]
         default:
             return []
+        }
+    }
+
+    /// Whether `e` is about a keystore in a database rather than a file.
+    private static func isDatabase(_ e: KeystoreError) -> Bool {
+        switch e {
+        case .serverReadOnly, .serverRefused, .serverUnavailable: true
+        default: false
         }
     }
 
