@@ -168,15 +168,18 @@ final class PostgresKeystoreTests: XCTestCase {
             XCTAssertTrue(edited != pristine, what)
             do {
                 let reopened = try await f.open()
-                _ = try await reopened.entry("Acme BV")
-                _ = try await reopened.entry("Other BV")
+                _ = try await reopened.list()
                 try await reopened.verify()
                 // The edited current state: the previous state is current (an interrupted
                 // commit), so the last change reads as not made; the frames after it are not lost.
+                // (Only reads that log nothing here: a read of secrets would commit its audit
+                // record over the interrupted tail, as on a file.)
                 if what == "the current state edited" {
                     expectEqual(try await reopened.setting("policy"), nil)
                     XCTAssertGreaterThan(reopened.interruptedWriteBytes, 0, what)
                 } else {
+                    _ = try await reopened.entry("Acme BV")
+                    _ = try await reopened.entry("Other BV")
                     XCTFail("\(what): accepted")
                 }
             } catch let e as KeystoreError {
@@ -246,6 +249,42 @@ final class PostgresKeystoreTests: XCTestCase {
         } catch KeystoreError.damaged {}
     }
 
+    /// A database user that may only read (as on a read-only standby): listing works, a read of
+    /// secrets is refused because its audit record cannot be stored, until the keystore allows
+    /// unlogged reads; the log stays as it was, chain intact.
+    func testAUserThatMayOnlyReadReadsSecretsOnlyWhenUnloggedReadsAreAllowed() async throws {
+        let f = try database()
+        let ks = try await f.create()
+        try await ks.insert(sampleEntry())
+        let role = "reader_" + hex(Random.bytes(6)[...])
+        let password = hex(Random.bytes(12)[...])
+        let s = try schema(f)
+        try psql("CREATE ROLE \(role) LOGIN PASSWORD '\(password)'; GRANT USAGE ON SCHEMA \(s) TO \(role); "
+                 + "GRANT SELECT ON ALL TABLES IN SCHEMA \(s) TO \(role)")
+        let address = try PostgresAddress(parsing: f.address!.replacingOccurrences(of: "://vault@", with: "://\(role)@"), defaultUser: "x")
+        let reader = try await Keystore.open(storage: try PostgresKeystoreStorage(address: address, password: secret(password)),
+                                             unlock: .keyFile(path: f.keyPath))
+        expectEqual(try await reader.list().map(\.label), ["Acme BV"])
+        let before = try await ks.auditLog()
+        var refusal: KeystoreError?
+        do { _ = try await reader.entry("Acme BV") } catch { refusal = error }
+        guard case .readNotLogged(let cause)? = refusal, case .serverReadOnly(let location, let detail) = cause else {
+            return XCTFail("a read of secrets without its audit record: \(String(describing: refusal))")
+        }
+        XCTAssertEqual(location, address.description)
+        XCTAssertTrue(detail.contains("42501"), detail)
+        try await ks.setSetting(KeystoreSettingName.unloggedReads, to: "on")
+        let read = try await reader.entry("Acme BV")
+        XCTAssertEqual(string(read.field("client_secret")), "EKKQh8KqRptS")
+        XCTAssertEqual(reader.unloggedReads, 1)
+        let after = try await ks.auditLog()
+        XCTAssertEqual(after.count, before.count + 1, "only the setting's record")
+        expectEqual(after.last?.record.operation, "setting")
+        expectEqual(try await ks.verifyAuditLog().problem, nil)
+        await (reader.storage as? PostgresKeystoreStorage)?.close()
+        try psql("DROP OWNED BY \(role); DROP ROLE \(role)")
+    }
+
     func testAServerThatIsDownIsAClearErrorNamingTheAddressNotAHang() async throws {
         // A port nothing listens on (the test server's port + 1 is never used by the script).
         let a = try PostgresAddress(parsing: "postgres://vault@127.0.0.1:1/vault?sslmode=disable&connect_timeout=2", defaultUser: "me")
@@ -304,7 +343,7 @@ final class PostgresKeystoreTests: XCTestCase {
         // And back into a new file: the same records, byte for byte.
         let back = file.dir + "/back.vault"
         let fromDB = try await inDB.copy(to: try FileKeystoreStorage(path: back))
-        XCTAssertEqual(fromDB.records, toDB.records)
+        XCTAssertEqual(fromDB.records, toDB.records + 2, "and the database's own audit records: the history read, this copy")
         let reopened = try await Keystore.open(at: back, unlock: .keyFile(path: file.keyPath))
         expectEqual(try await reopened.history("Acme BV").count, 2)
         // The history read above is logged in the database too; the file's chain extends it.
