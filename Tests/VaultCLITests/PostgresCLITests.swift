@@ -109,6 +109,38 @@ final class PostgresCLITests: CLITestCase {
         let none = try run("list", "--keystore", db + "_none", "--key-file", "ks.key")
         XCTAssertEqual(none.status, 1)
         XCTAssertTrue(none.stderr.contains("no keystore in the database at"), none.stderr)
+        try requestsSettingsAndTheAuditLog(db, fingerprint: String(made.stdout.split(separator: "\n")[1]))
+    }
+
+    /// Issue 13 on the database: a hand-off request answered, a setting, and the audit log
+    /// listed, verified, exported, and still extended by a copy migrated out of the database.
+    func requestsSettingsAndTheAuditLog(_ db: String, fingerprint: String) throws {
+        func vault(_ args: String...) throws -> Run { try run(args + ["--keystore", db, "--key-file", "ks.key"]) }
+        XCTAssertEqual(try vault("settings", "require-request", "on").status, 0)
+        XCTAssertTrue(try vault("settings").stdout.contains("require-request"))
+        let issued = try vault("request", "--label", "Gamma BV", "-o", "request.txt")
+        XCTAssertEqual(issued.status, 0, issued.stderr)
+        let sealed = try run("seal", "--request", "request.txt", "--expect-fingerprint", fingerprint, "--input", "creds.json", "-o", "gamma.vault")
+        XCTAssertEqual(sealed.status, 0, sealed.stderr)
+        let refused = try vault("open", "Acme BV.vault")
+        XCTAssertEqual(refused.status, 1, "require-request refuses a blob that answers no request")
+        let answered = try vault("open", "gamma.vault")
+        XCTAssertEqual(answered.status, 0, answered.stderr)
+        XCTAssertTrue(try vault("requests").stdout.contains("answered"))
+        let log = try vault("log")
+        XCTAssertEqual(log.status, 0, log.stderr)
+        for op in ["init", "open", "get", "remove", "copy", "backup", "setting", "request-issue", "request-answer"] {
+            XCTAssertTrue(log.stdout.contains(" \(op) "), "\(op) missing from\n\(log.stdout)")
+        }
+        let intact = try vault("log", "--verify")
+        XCTAssertEqual(intact.status, 0, intact.stderr)
+        XCTAssertTrue(intact.stdout.contains("audit log intact"), intact.stdout)
+        XCTAssertEqual(try vault("log", "--export", "audit.json").status, 0)
+        // Moved out of the database, the log still extends the export taken there.
+        XCTAssertEqual(try run("migrate", "--from", db, "--to", "audited.vault", "--key-file", "ks.key").status, 0)
+        let extends = try run("log", "--verify", "--against", "audit.json", "--keystore", "audited.vault", "--key-file", "ks.key")
+        XCTAssertEqual(extends.status, 0, extends.stderr)
+        XCTAssertTrue(extends.stdout.contains("extends 'audit.json'"), extends.stdout)
     }
     #endif
 }
