@@ -15,13 +15,15 @@ any loss, overlap or unexpected outcome:
           (the others are refused as replays).
   down    with the server stopped, a command fails at once with an error naming the address.
 """
-import json, os, subprocess, sys, tempfile, time
+import atexit, json, os, shutil, subprocess, sys, tempfile, time
 
 BIN = sys.argv[1]            # folder holding vault and keystore-stress
 MODE = sys.argv[2]
 ARGS = [int(a) for a in sys.argv[3:]]
 ADDRESS = os.environ["PG_ADDRESS"] + "?sslmode=disable"
 WORK = tempfile.mkdtemp(prefix="vault-pg-load-")
+# Sealed blobs and a key file: nothing to keep once the run has printed its figures.
+atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 VAULT = os.path.join(BIN, "vault")
 STRESS = os.path.join(BIN, "keystore-stress")
 KEY = os.path.join(WORK, "ks.key")
