@@ -59,6 +59,30 @@ final class StartupTests: XCTestCase {
         }
     }
 
+    /// Every command names itself (`commandName:`): argument-parser otherwise derives the name
+    /// from `String(describing: Type.self)`, whose protocol-conformance lookups cost about a
+    /// million instructions per command at every start (docs/PERFORMANCE.md, "Start-up").
+    func testEveryCommandNamesItself() throws {
+        let root = CLI.packageRoot.appendingPathComponent("Sources/vault")
+        let files = FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String } ?? []
+        var configurations = 0, unnamed: [String] = []
+        for file in files where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+            var rest = text[...]
+            while let r = rest.range(of: "CommandConfiguration(") {
+                configurations += 1
+                // The arguments up to the first line that ends one: commandName comes first.
+                let call = rest[r.upperBound...].prefix(400)
+                if !call.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("commandName:") {
+                    unnamed.append("\(file): \(call.prefix(60).replacingOccurrences(of: "\n", with: " "))")
+                }
+                rest = rest[r.upperBound...]
+            }
+        }
+        XCTAssertGreaterThan(configurations, 15)
+        XCTAssertEqual(unnamed, [], "give the command's name first: CommandConfiguration(commandName: \"…\", …)")
+    }
+
     static func isForbidden(_ line: String) -> Bool {
         ["libFoundation.so", "FoundationInternationalization", "ICU", "icu", "FoundationNetworking", "FoundationXML", "curl"]
             .contains { line.contains($0) }
