@@ -1,6 +1,9 @@
+#define _GNU_SOURCE
 #include "CVaultSys.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
@@ -253,5 +256,30 @@ int vault_sys_die_with_parent(void) {
     return getppid() == parent ? 0 : -1;
 #else
     return 0;
+#endif
+}
+
+int vault_sys_open_unnamed(const char *dir, unsigned int mode) {
+#if defined(__linux__) && defined(O_TMPFILE)
+    return open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
+#else
+    (void)dir; (void)mode;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}
+
+int vault_sys_link_unnamed(int fd, const char *path) {
+#if defined(__linux__) && defined(O_TMPFILE)
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) return 0;
+    if (errno != ENOENT) return -1;
+    // No /proc: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH, so it may fail with ENOENT too).
+    return linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH);
+#else
+    (void)fd; (void)path;
+    errno = EOPNOTSUPP;
+    return -1;
 #endif
 }

@@ -88,11 +88,13 @@ final class AuditorTests: CLITestCase {
     func testInspectBlobs() throws {
         let blob = try sealed()
         try write("mail.txt", email(blob, blob))
-        let size = Base64.decode(Array(blob.split(separator: "\n").dropFirst().dropLast().joined().utf8))!.count
+        let binary = Base64.decode(Array(blob.split(separator: "\n").dropFirst().dropLast().joined().utf8))!
+        let size = binary.count
         let r = try run("inspect", "mail.txt")
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertFalse(r.stderr.contains("error") || r.stderr.contains("warning"), r.stderr)
-        XCTAssertTrue(r.stdout.contains("blob 1 (line 5)\n  format version: 1\n  sealed to:      \(fingerprint)\n  size:           \(size) bytes\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("blob 1 (line 5)\n  format version: 1\n  sealed to:      \(fingerprint)\n  size:           \(size) bytes\n"
+                                        + "  sha256:         \(Hex.encode(SHA256.hash(binary)))\n"), r.stdout)
         XCTAssertTrue(r.stdout.contains("blob 2 (line"), r.stdout)
         XCTAssertFalse(r.stdout.contains("Acme"), "inspect never decrypts")
 
@@ -107,6 +109,7 @@ final class AuditorTests: CLITestCase {
         XCTAssertEqual(blobs[0]["version"] as? Int, 1)
         XCTAssertEqual(blobs[0]["fingerprint"] as? String, fingerprint)
         XCTAssertEqual(blobs[0]["size"] as? Int, size)
+        XCTAssertEqual(blobs[0]["sha256"] as? String, Hex.encode(SHA256.hash(binary)))
         XCTAssertEqual((object["errors"] as? [Any])?.count, 0)
     }
 

@@ -85,9 +85,12 @@ final class ExportEnvTests: IntegratorTestCase {
         // With a prefix the integrator chose, a sender's field can still complete a dangerous
         // name: PROMPT_ + command, NODE_ + options, JAVA_ + tool_options, GCONV_ + path.
         try store("Evil", #"{"api_key":"first","command":"$(echo \#(marker) > \#(marker))","options":"--require /tmp/x.js","tool_options":"-javaagent:x","path":"/tmp"}"#)
+        // Refused before the read: nothing handed out, so no audit record, the keystore unchanged.
+        let before = try digest(ks)
         for (prefix, field) in [("PROMPT_", "command"), ("NODE_", "options"), ("JAVA_", "tool_options"), ("GCONV_", "path"),
                                 ("RES_", "options")] {
             let r = try reveal("export", "Evil", "--format", "env", "--prefix", prefix)
+            XCTAssertEqual(try digest(ks), before, "a refused export logs no read")
             XCTAssertEqual(r.status, 1, "\(prefix)\(field): \(r.stderr)")
             XCTAssertEqual(r.stdout, "", "nothing is printed, not even the fields before it")
             XCTAssertTrue(r.stderr.hasPrefix("vault: error: "), r.stderr)

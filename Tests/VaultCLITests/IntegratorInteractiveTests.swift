@@ -65,4 +65,23 @@ final class IntegratorInteractiveTests: IntegratorTestCase {
         XCTAssertFalse(r.stderr.contains("opening"), r.stderr)
         XCTAssertTrue(r.stderr.contains("opened 3, refused 0"), r.stderr)
     }
+
+    /// Issue 12: a backup's own passphrase, asked twice at the terminal; a restore asks it again
+    /// when it is wrong.
+    func testBackupAndRestoreAskTheBackupsPassphrase() throws {
+        try makePassphraseKeystore()
+        XCTAssertEqual(try plain(["open", "--keystore", ks, "--passphrase-file", "pass.txt", "-"], stdin: try sealed("Acme BV")).status, 0)
+        try scenario("backup_passphrase")
+        XCTAssertEqual(try mode("k.backup"), 0o600)
+        try scenario("restore_retry_passphrase")
+        let r = try plain(["list", "--json", "--keystore", "restored.vault", "--passphrase-file", "pass.txt"])
+        XCTAssertTrue(r.stdout.contains("Acme BV"), r.stdout)
+    }
+
+    func testUnlockAddAsksTheNewPassphraseTwice() throws {
+        try makeKeystore()
+        try scenario("unlock_add_passphrase")
+        try write("admin.txt", "seven blue lanterns over the harbour\n")
+        XCTAssertEqual(try plain(["list", "--keystore", ks, "--passphrase-file", "admin.txt"]).status, 0)
+    }
 }

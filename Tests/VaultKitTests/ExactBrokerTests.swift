@@ -167,6 +167,27 @@ final class ExactBrokerTests: XCTestCase {
         XCTAssertNil(after, "finishing under either form clears it")
     }
 
+    /// The broker's records (issue 13): connecting, every access token handed out, every
+    /// refresh; its own uses of the client and webhook secrets, and a status, are not reads.
+    func testTheBrokerLogsConnectsRefreshesAndEveryTokenHandedOut() async throws {
+        let start = try await store.auditLog().count
+        try await connect()
+        _ = try await connector.accessToken("Acme BV", minValid: 60)
+        exact.answers = [ScriptedExact.tokens(2, expiresIn: 900)]
+        _ = try await connector.accessToken("Acme BV", minValid: 700)
+        _ = try await connector.status("Acme BV")
+        _ = try await connector.verifyWebhook("Acme BV", body: Array(#"{"Content":{},"HashCode":"\#(String(repeating: "0", count: 64))"}"#.utf8))
+        let log = try await store.auditLog().dropFirst(start).map(\.record)
+        XCTAssertEqual(log.map(\.operation), ["connect-begin", "token-lease", "token-store", "connect", "token-read",
+                                              "token-refresh-start", "token-refresh", "token-read"])
+        XCTAssertEqual(log.map(\.label), Array(repeating: "Acme BV", count: 8))
+        XCTAssertEqual(log[6].detail, "stored")
+        XCTAssertEqual(log[7].detail, "refreshed")
+        XCTAssertEqual(log[4].fields, ["access_token"])
+        // The connect's random state never reaches the log.
+        for r in log { XCTAssertNil(r.subject) }
+    }
+
     func testWebhookVerification() async throws {
         let content = #"{"Topic":"Accounts","ClientId":"x"}"#
         let key = try SecretBytes(Array("dsUfeHBTYVayMQGQ".utf8))

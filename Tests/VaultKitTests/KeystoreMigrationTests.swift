@@ -58,6 +58,9 @@ final class KeystoreMigrationTests: XCTestCase {
         let path = dir + "/keyfile.vault"
         let ks = try await Keystore.open(at: path, unlock: .keyFile(path: dir + "/keystore.key"))
         XCTAssertEqual(ks.upgrade, KeystoreUpgrade(fromVersion: 1, written: true, writeFailure: nil, droppedUnlockMethods: []))
+        // The audit log begins with the migration (format 1 kept none).
+        expectEqual(try await ks.auditLog().map(\.record.operation), ["migrate"])
+        expectEqual(try await ks.auditLog().first?.record.detail, "from format 1")
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         XCTAssertEqual(Array(bytes[8..<10]), [0, 2], "written as format 2")
         for reopened in [ks, try await Keystore.open(at: path, unlock: .keyFile(path: dir + "/keystore.key"))] {

@@ -65,16 +65,16 @@ final class KeystoreUnlockMethodTests: XCTestCase {
         let created = try await ks.identityCreated()
         let next = try KeyPair.generate()
         await assertThrows(.invalidEntry(detail: "exactly one identity must be current")) {
-            try await ks.updateIdentities([IdentityUpdate(keyPair: next, state: .current, created: Timestamp.now())])
+            try await ks.updateIdentities([IdentityUpdate(keyPair: next, state: .current, created: Timestamp.now())], operation: .rotate)
         }
         try await ks.updateIdentities([IdentityUpdate(keyPair: next, state: .current, created: Timestamp.now()),
-                                       IdentityUpdate(keyPair: first, state: .active, created: created)])
+                                       IdentityUpdate(keyPair: first, state: .active, created: created)], operation: .rotate)
         let reopened = try await f.open()
         expectEqual(try await reopened.identity().publicKey, next.publicKey)
         expectEqual(try await reopened.identities().map(\.state), [.active, .current])
         expectEqual(try await reopened.openingIdentities().map(\.publicKey), [next.publicKey, first.publicKey])
         expectEqual(try await reopened.identity(fingerprint: first.publicKey.fingerprint).publicKey, first.publicKey)
-        try await ks.updateIdentities([IdentityUpdate(keyPair: first, state: .retired, created: created)])
+        try await ks.updateIdentities([IdentityUpdate(keyPair: first, state: .retired, created: created)], operation: .retire)
         let retired = try await f.open()
         let info = try await retired.identities()
         XCTAssertEqual(info.first?.state, .retired)

@@ -139,7 +139,9 @@ def sender(binary, env, work, good, pf, fp, creds, outcomes):
                            "generic", "--input", "shell.json"], env=env, cwd=work, capture_output=True, start_new_session=True)
     write("shell.vault", seal.stdout)
     case("shell field names, opened", [binary, "open", "shell.vault", *unlock], 0, keystore_unchanged=False)
-    out, _ = case("shell field names, export env", [binary, "export", "Shell", "--format", "env", *unlock], 0, stdout_is_data=True)
+    # An export hands out secrets: it writes its audit record (a refused one, below, does not).
+    out, _ = case("shell field names, export env", [binary, "export", "Shell", "--format", "env", *unlock], 0, stdout_is_data=True,
+                  keystore_unchanged=False)
     check(out.startswith("VAULT_PS4=") and "\nPS4=" not in out and "\nPATH=" not in out, f"prefixed names: {out!r}")
     out, _ = case("shell field names, --prefix PROMPT_", [binary, "export", "Shell", "--format", "env", "--prefix", "PROMPT_", *unlock], 1)
     check(out == "", "nothing printed when a name is refused")

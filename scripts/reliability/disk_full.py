@@ -268,6 +268,10 @@ class DiskFull:
         check(["remove", *args, "ro-0"], "remove, no lock file")
         check(["passwd", *args, "--new-passphrase-file", new, "--kdf", "interactive"], "passwd, no lock file")
         check(["list", *args], "list, no lock file", ok_expected=True)
+        # A read of secrets cannot write its audit record: refused, unless the keystore allows
+        # unlogged reads (below).
+        check(["get", *args, "ro-0", "client_id"], "get, no lock file",
+              words=("cannot be recorded in the keystore's audit log", "unlogged-reads on"))
         check(["seal", "--to", self.ws.pub, "--expect-fingerprint", self.ws.fingerprint, "--label", "x",
                "--input", creds, "-o", os.path.join(ro, "out.vault")], "seal -o into it", words=("permission denied",))
         # A lock file it owns exists (the directory was made read-only later): appends need only
@@ -277,6 +281,18 @@ class DiskFull:
         os.chown(ks + ".lock", 65534, 65534)
         check(["passwd", *args, "--new-passphrase-file", new, "--kdf", "interactive"], "passwd, lock file present")
         r = check(["open", *args, blobs[1]], "open, lock file present", ok_expected=True)
+        # Reads append their record like any change; then allow unlogged reads and take the
+        # lock file away again: a read works, with a warning, and writes nothing.
+        check(["get", *args, "ro-0", "client_id"], "get, lock file present", ok_expected=True)
+        check(["settings", *args, "unlogged-reads", "on"], "settings, lock file present", ok_expected=True)
+        os.unlink(ks + ".lock")
+        digest = common.sha256(ks)
+        r = common.run(nobody + ["get", *args, "ro-0", "client_id"])
+        self.t.check(r.status == 0 and "was not recorded in the audit log" in r.stderr and common.sha256(ks) == digest,
+                     f"unwritable: get with unlogged reads allowed: {r}")
+        r = common.run(nobody + ["log", "--json", *args])
+        ops = [x["operation"] for x in json.loads(r.stdout)] if r.status == 0 else r
+        self.t.check(ops == ["init", "open", "open", "get", "setting"], f"unwritable: the audit log afterwards: {ops}")
         # As nobody: the files are nobody's now, and vault refuses another user's keystore.
         r = common.run(nobody + ["list", "--json", *args])
         st = {e["label"] for e in json.loads(r.stdout)} if r.status == 0 else r

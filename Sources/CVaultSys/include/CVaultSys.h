@@ -44,4 +44,15 @@ void vault_sys_restore_tty(void);
 /// or the call failed (0 where not Linux).
 int vault_sys_die_with_parent(void);
 
+/// Opens a new file without a name in the folder `dir`, for reading and writing, with `mode`
+/// (O_TMPFILE): if the process dies before it is linked, nothing is left behind. Returns the fd,
+/// or -1 with errno set (EOPNOTSUPP, EISDIR or EINVAL where the file system or system has no
+/// O_TMPFILE: the caller then uses a named temporary file).
+int vault_sys_open_unnamed(const char *dir, unsigned int mode);
+
+/// Gives the unnamed file `fd` the name `path` (linkat through /proc/self/fd, else
+/// AT_EMPTY_PATH), which fails with EEXIST if anything has that name: nothing is ever replaced.
+/// Returns 0, or -1 with errno set.
+int vault_sys_link_unnamed(int fd, const char *path);
+
 #endif

@@ -39,7 +39,9 @@ public final class ExactConnector {
     }
 
     func app(_ label: String) async throws -> App {
-        let entry = try await keystore.entry(label)
+        // The client secret and webhook secret are used here and never handed out: what is
+        // handed out, an access token, is logged (`token-read`).
+        let entry = try await keystore.entryForBroker(label)
         guard entry.type == CredentialType.exactOnline.rawValue else { throw ExactError.notExactOnline(label: entry.label) }
         func text(_ name: String) -> String? { entry.field(name).map { v in v.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } } }
         guard let clientID = text("client_id") else { throw ExactError.missingField(label: entry.label, field: "client_id") }
@@ -66,7 +68,8 @@ public final class ExactConnector {
         let state = Hex.encode(Random.bytes(16))
         let auth = ExactAuthorization(url: app.endpoint.authorizationURL(clientID: app.clientID, redirectURI: redirect, state: state),
                                       state: state, redirectURI: redirect, started: Timestamp.now())
-        try await keystore.setSetting(ExactAuthorization.settingName(label), to: auth.settingValue)
+        try await keystore.setSetting(ExactAuthorization.settingName(label), to: auth.settingValue,
+                                      audit: .connectBegun(label: app.entry.label))
         return auth
     }
 
@@ -110,7 +113,7 @@ public final class ExactConnector {
             return stored
         }
         // The code is used: the recorded state can never be used again.
-        try await keystore.setSetting(ExactAuthorization.settingName(label), to: "")
+        try await keystore.setSetting(ExactAuthorization.settingName(label), to: "", audit: .connectFinished(label: app.entry.label))
         return (stored!, response.state != nil)
     }
 
@@ -123,8 +126,12 @@ public final class ExactConnector {
     ///   again), `.tokenTooShortLived`, the request's errors, `KeystoreError` (`.leaseTimeout`).
     public func accessToken(_ label: String, minValid: Int = 60) async throws -> ExactAccessToken {
         let app = try await app(label)
-        // Fast path, without any write: most calls find a valid token.
-        let status = try await keystore.tokenStatus(label)
+        // Fast path, without the lease: most calls find a valid token, handed out with its
+        // audit record in one transaction.
+        let status = try await keystore.tokenStatus(label) { status in
+            if case .refused = status.phase { return false }
+            return status.state.map { Self.remaining($0) >= minValid } ?? false
+        }
         if case .refused(let at) = status.phase { throw ExactError.refusedEarlier(label: app.entry.label, at: at) }
         guard let found = status.state else { throw ExactError.notConnected(label: app.entry.label) }
         if Self.remaining(found) >= minValid { return ExactAccessToken(found, endpoint: app.endpoint, refreshed: false, previous: nil) }
@@ -142,10 +149,12 @@ public final class ExactConnector {
         case .current(let state):
             if let refusedAt { throw ExactError.refusedEarlier(label: app.entry.label, at: refusedAt) }
             guard let state else { throw ExactError.notConnected(label: app.entry.label) }
+            try await keystore.recordTokenRead(label, refreshed: false)
             return ExactAccessToken(state, endpoint: app.endpoint, refreshed: false, previous: nil)
         case .refreshed(let state, let previous):
             let lifetime = Self.remaining(state)
             guard lifetime >= minValid else { throw ExactError.tokenTooShortLived(seconds: lifetime, asked: minValid) }
+            try await keystore.recordTokenRead(label, refreshed: true)
             return ExactAccessToken(state, endpoint: app.endpoint, refreshed: true, previous: previous == .clean ? nil : previous)
         }
     }

@@ -53,6 +53,8 @@ public struct OpenedBlob {
     public let payload: Payload
     /// The key it was sealed to (header and payload agree).
     public let fingerprint: Fingerprint
+    /// SHA-256 of the binary blob (what the armor's base64 holds): how an audit record names it.
+    public let sha256: [UInt8]
 }
 
 /// The outcome of one block of a text, in the order the blocks appear.
@@ -131,6 +133,6 @@ public enum Handoff {
             return .failure(.recipientMismatch(header: blob.recipient, payload: payload.recipient))
         }
         guard now < payload.expires || allowExpired else { return .failure(.expired(at: payload.expires)) }
-        return .success(OpenedBlob(payload: payload, fingerprint: blob.recipient))
+        return .success(OpenedBlob(payload: payload, fingerprint: blob.recipient, sha256: SHA256.hash(blob.bytes)))
     }
 }

@@ -22,12 +22,17 @@ public struct KeystoreEntry {
     public var expires: String
     /// When the blob was opened into this keystore.
     public var opened: String
+    /// Where the blob came from, for the audit record of its opening and the request check
+    /// (not stored in the entry record); nil for an entry made by a program.
+    public var origin: BlobOrigin?
 
     /// An entry.
     public init(label: String, type: String, fields: [CredentialField], from: String? = nil, note: String? = nil,
-                blobID: String, request: String? = nil, created: String, expires: String, opened: String) {
+                blobID: String, request: String? = nil, created: String, expires: String, opened: String,
+                origin: BlobOrigin? = nil) {
         self.label = label; self.type = type; self.fields = fields; self.from = from; self.note = note
         self.blobID = blobID; self.request = request; self.created = created; self.expires = expires; self.opened = opened
+        self.origin = origin
     }
 
     /// The value of the field `name`, if the entry has it.
@@ -82,6 +87,25 @@ public struct KeystoreEntry {
                   from: try r.optionalText(.from), note: try r.optionalText(.note), blobID: try r.requiredText(.blobID),
                   request: try r.optionalText(.request), created: try r.requiredText(.created),
                   expires: try r.requiredText(.expires), opened: try r.requiredText(.opened))
+    }
+}
+
+/// The blob an entry came from, as its audit record names it.
+public struct BlobOrigin: Sendable, Equatable {
+    /// SHA-256 of the binary blob (FORMAT.md §3: the bytes the armor's base64 holds), so that an
+    /// auditor can match a log record to the file a customer sent.
+    public var sha256: [UInt8]
+    /// The identity the blob was sealed to.
+    public var fingerprint: Fingerprint
+    /// The label the blob proposed (the entry's may be the integrator's own, `--as`): a
+    /// hand-off request is answered by the label sealed in the blob.
+    public var label: String
+
+    /// An origin.
+    public init(sha256: [UInt8], fingerprint: Fingerprint, label: String) {
+        self.sha256 = sha256
+        self.fingerprint = fingerprint
+        self.label = label
     }
 }
 

@@ -23,6 +23,9 @@ public final class Keystore {
     var pendingFrames: [Int: [UInt8]] = [:]
     /// Set when opening upgraded a format-1 keystore (or serves one read-only from memory).
     public internal(set) var upgrade: KeystoreUpgrade?
+    /// Reads of secrets this handle made without an audit record: the keystore could not be
+    /// written and its setting `unlogged-reads` is `on` (docs/KEYSTORE.md §2.8).
+    public internal(set) var unloggedReads = 0
 
     /// A new snapshot is written once the tail holds more records or bytes than this.
     static let snapshotTailRecords = 4096
@@ -44,23 +47,26 @@ public final class Keystore {
     /// passphrase (the KDF runs here) or a key file. The file is created with mode 0600 and
     /// never replaces anything that exists.
     /// - Parameter name: the unlock method's name (default `passphrase` or `key-file`).
+    /// - Parameter identity: the identity to start with (`vault init --from-identity`, so a new
+    ///   machine keeps the published recipient); a new one when nil.
     /// - Throws: `KeystoreError.alreadyExists`, `.notFound` (no such directory), `.ownedByAnotherUser`,
     ///   `.folderWritableByOthers`, `.invalidUnlockMethodName`, key file errors, `.io`.
-    public static func create(at path: String, protection: KeystoreProtection, name: String? = nil) async throws(KeystoreError) -> Keystore {
-        try await create(storage: FileKeystoreStorage(path: path), protection: protection, name: name)
+    public static func create(at path: String, protection: KeystoreProtection, name: String? = nil,
+                              identity: KeyPair? = nil) async throws(KeystoreError) -> Keystore {
+        try await create(storage: FileKeystoreStorage(path: path), protection: protection, name: name, identity: identity)
     }
 
     /// Creates a new keystore in `storage`.
-    /// - Throws: as `create(at:protection:name:)`.
+    /// - Throws: as `create(at:protection:name:identity:)`.
     public static func create(storage: any KeystoreStorage, protection: KeystoreProtection,
-                              name: String? = nil) async throws(KeystoreError) -> Keystore {
+                              name: String? = nil, identity: KeyPair? = nil) async throws(KeystoreError) -> Keystore {
         let id = Random.bytes(KeystoreHeader.idByteCount)
         let keys = try MasterKeys.random()
         let binding: SecretBytes
         let pair: KeyPair
         do {
             binding = try SecretBytes.random(count: 32)
-            pair = try KeyPair.generate()
+            if let identity { pair = identity } else { pair = try KeyPair.generate() }
         } catch { throw .sodium(error) }
         let made = try UnlockSlot.make(protection, name: name ?? protection.defaultName, master: keys.master, binding: binding,
                                        keystoreID: id)
@@ -70,7 +76,8 @@ public final class Keystore {
         let key = try keys.lookupKey(.identity, "")
         let frame = try SealedFrame.seal(identity, type: .identity, sequence: 1, key: LookupKey(key), keystoreID: id, recordKey: keys.record)
         let ref = FrameRef(position: header.logStart, length: frame.count, type: .identity, sequence: 1, key: LookupKey(key))
-        let image = try KeystoreImage.finish(header: header, keys: keys, frames: [frame], refs: [ref], lastSequence: 1)
+        let image = try KeystoreImage.finish(header: header, keys: keys, frames: [frame], refs: [ref], lastSequence: 1,
+                                             audit: .created(identity: pair.publicKey.fingerprint))
         try await storage.create(header: image.header, state: image.state, frames: image.frames)
         let ks = Keystore(storage: storage, keystoreID: id, keys: keys,
                           slot: UnlockSlot.Opened(secretKey: made.secret, binding: binding), slotPublicKey: made.slot.publicKey)
@@ -228,22 +235,35 @@ public final class Keystore {
         b.state.recordCount += 1
     }
 
-    /// Seals `records` after the log end and commits them (`finish`).
+    /// Seals `records` after the log end and commits them with the audit record of `audit`
+    /// (`finish`).
     @discardableResult
-    func commit(_ records: [NewRecord], dead: Int, in s: any KeystoreStorageSession) throws(KeystoreError) -> [FrameRef] {
+    func commit(_ records: [NewRecord], dead: Int, audit: AuditEvent, in s: any KeystoreStorageSession) throws(KeystoreError) -> [FrameRef] {
         var b = beginCommit()
         b.dead = dead
         for r in records { try add(r, to: &b) }
-        return try finish(b, in: s)
+        return try finish(b, audit: AuditEvents(audit), in: s)
     }
 
-    /// Commits `b` with one state write (one fsync of the frames, one of the state). Writes a
-    /// new index snapshot in the same commit when the tail has grown past its bounds, and
-    /// compacts when dead records have grown past theirs.
-    /// - Returns: the records' references.
+    /// Seals the audit record of `event` into `b`: numbered after the chain `b` has reached and
+    /// carrying its newest hash; the state `b` will commit holds the new count and hash.
+    private func add(audit event: AuditEvent, to b: inout CommitBuilder) throws(KeystoreError) {
+        let next = try AuditChain.next(event, count: b.state.auditCount, head: b.state.auditHead, keystoreID: keystoreID)
+        try add(NewRecord(type: .audit, key: try lookupKey(.audit, ""), plaintext: next.plaintext), to: &b)
+        b.state.auditCount += 1
+        b.state.auditHead = next.hash
+    }
+
+    /// Commits `b` with the audit records of `audit` after its records, with one state write
+    /// (one fsync of the frames, one of the state): a change and its record are durable together
+    /// or not at all. Writes a new index snapshot in the same commit when the tail has grown past
+    /// its bounds, and compacts when dead records have grown past theirs.
+    /// - Returns: the records' references (the audit records' included).
     @discardableResult
-    func finish(_ b: CommitBuilder, in s: any KeystoreStorageSession) throws(KeystoreError) -> [FrameRef] {
+    func finish(_ built: CommitBuilder, audit: AuditEvents, in s: any KeystoreStorageSession) throws(KeystoreError) -> [FrameRef] {
         defer { pendingFrames = [:] }
+        var b = built
+        for event in audit.all { try add(audit: event, to: &b) }
         let v = current()
         var st = b.state
         var frames = b.frames
@@ -300,9 +320,30 @@ enum KeystoreImage {
         let frames: [[UInt8]]
     }
 
+    /// The image of `frames` with the audit record of `audit` after them (the chain so far is
+    /// `auditCount` records ending at `auditHead`), sealed under `keys`: creation, migration and
+    /// every rewrite name what they record.
     /// - Parameter refs: the frames' references, positions from `header.logStart` on.
     static func finish(header: KeystoreHeader, keys: MasterKeys, frames: [[UInt8]], refs: [FrameRef], lastSequence: UInt64,
-                       auditCount: UInt64 = 0, auditHead: [UInt8] = KeystoreState.zeroDigest) throws(KeystoreError) -> Parts {
+                       auditCount: UInt64 = 0, auditHead: [UInt8] = KeystoreState.zeroDigest,
+                       audit: AuditEvent) throws(KeystoreError) -> Parts {
+        let next = try AuditChain.next(audit, count: auditCount, head: auditHead, keystoreID: header.keystoreID)
+        let seq = lastSequence + 1
+        guard seq < Limits.maxSequence else { throw .damaged(detail: "sequence numbers exhausted") }
+        let key = LookupKey(try keys.lookupKey(.audit, ""))
+        let frame = try SealedFrame.seal(next.plaintext, type: .audit, sequence: seq, key: key, keystoreID: header.keystoreID,
+                                         recordKey: keys.record)
+        let position = refs.last.map { $0.position + $0.length } ?? header.logStart
+        let ref = FrameRef(position: position, length: frame.count, type: .audit, sequence: seq, key: key)
+        return try copy(header: header, keys: keys, frames: frames + [frame], refs: refs + [ref], lastSequence: seq,
+                        auditCount: auditCount + 1, auditHead: next.hash)
+    }
+
+    /// The image of `frames` as they are, with no audit record of its own: only for an exact
+    /// copy of what a keystore holds (`Keystore.image`, whose backup record is committed to
+    /// the keystore first). Anything that changes a keystore uses `finish(…audit:)`.
+    static func copy(header: KeystoreHeader, keys: MasterKeys, frames: [[UInt8]], refs: [FrameRef], lastSequence: UInt64,
+                     auditCount: UInt64, auditHead: [UInt8]) throws(KeystoreError) -> Parts {
         let position = refs.last.map { $0.position + $0.length } ?? header.logStart
         let rows = refs.sorted { $0.key != $1.key ? $0.key < $1.key : $0.sequence < $1.sequence }
         let seq = lastSequence + 1

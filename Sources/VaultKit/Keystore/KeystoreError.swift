@@ -78,6 +78,47 @@ public enum KeystoreError: Error, Equatable, Sendable {
     case noSuchIdentity(fingerprint: String)
     /// The identity was retired at `retired` (RFC 3339): blobs sealed to it are refused.
     case identityRetired(fingerprint: String, retired: String)
+    /// The identity is held already, in `state`: an import adds nothing.
+    case identityExists(fingerprint: String, state: IdentityState)
+    /// The current identity cannot be retired: new blobs are sealed to it. Rotate first.
+    case currentIdentity(fingerprint: String)
+    /// The file is not a vault backup (it does not start with the backup magic).
+    case notABackup(path: String)
+    /// The backup ends early: `found` bytes where its header says `expected` (nil when even its
+    /// header is cut). Nothing of it is used.
+    case backupTruncated(path: String, expected: Int?, found: Int)
+    /// The backup is damaged or was altered: `detail` names where (its header, a chunk and its
+    /// byte position, bytes after its end, its contents). Nothing of it is used.
+    case backupDamaged(path: String, detail: String)
+    /// The backup was written by a newer vault (backup format `found`; this one reads up to `supported`).
+    case backupNewerVersion(found: Int, supported: Int)
+    /// The backup passphrase or key file (`kind`: "passphrase" or "key file") does not open the
+    /// backup (or its header was altered and its checksum recomputed).
+    case wrongBackupSecret(kind: String)
+    /// The backup is protected by a `needed` ("passphrase" or "key file"), but a `offered` was given.
+    case backupProtectedOtherwise(offered: String, needed: String)
     /// The libsodium layer failed (out of memory, or an unexpected failure).
     case sodium(SodiumError)
+    /// A read of secrets was refused because its audit record could not be written (`cause`:
+    /// the keystore cannot be written here) and the setting `unlogged-reads` is not `on`.
+    indirect case readNotLogged(cause: KeystoreError)
+    /// The entry has `count` versions, none numbered `version` (1 is the oldest).
+    case noSuchEntryVersion(label: String, version: Int, count: Int)
+    /// The blob answers no hand-off request, and one is required: by the keystore's setting
+    /// `require-request` (`bySetting`), else by the caller (`--require-request`).
+    case requestRequired(label: String, bySetting: Bool)
+    /// The blob carries a request code this keystore never issued.
+    case unknownRequest(code: String)
+    /// The request `code` (for `label`) was answered at `at` already: a code answers once.
+    case requestAnswered(code: String, label: String, at: String)
+    /// The request `code` (for `label`) was cancelled at `at`.
+    case requestCancelled(code: String, label: String, at: String)
+    /// The blob carries the request's code but another label than the request's.
+    case requestLabelMismatch(code: String, requested: String, sealed: String)
+    /// The request `code` (for `label`) expired at `expired`, before the blob was opened.
+    case requestExpired(code: String, label: String, expired: String)
+    /// No request has this code.
+    case noSuchRequest(code: String)
+    /// The audit log's chain is broken (`vault log --verify` names where); it is not exported.
+    case auditLogBroken(AuditProblem)
 }

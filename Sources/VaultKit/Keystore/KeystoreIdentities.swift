@@ -142,29 +142,49 @@ extension Keystore {
     }
 
     /// Appends identity records in one commit (the primitive under rotate, retire and import,
-    /// issue 12): afterwards exactly one identity must be current.
+    /// issue 12), each with its audit record naming `operation`: afterwards exactly one identity
+    /// must be current.
     /// - Throws: `KeystoreError.invalidEntry` (not exactly one current afterwards), lock and I/O errors.
-    public func updateIdentities(_ updates: [IdentityUpdate]) async throws(KeystoreError) {
+    public func updateIdentities(_ updates: [IdentityUpdate], operation: IdentityOperation) async throws(KeystoreError) {
+        try await changeIdentities(operation) { (_) throws(KeystoreError) -> [IdentityUpdate] in updates }
+    }
+
+    /// Decides identity updates from the identities as they are under the exclusive lock, and
+    /// commits them in one commit, each with its audit record naming `operation`: so two
+    /// processes rotating at once never both make a new current identity from the same old one.
+    /// Afterwards exactly one identity must be current.
+    /// - Parameter decide: given every identity record (latest per fingerprint, oldest identity
+    ///   first), the updates to append; none commits nothing.
+    /// - Throws: what `decide` throws; `KeystoreError.invalidEntry` (a created time that is no
+    ///   time, not exactly one current afterwards), lock and I/O errors.
+    func changeIdentities(_ operation: IdentityOperation,
+                          _ decide: ([IdentityRecord]) throws(KeystoreError) -> [IdentityUpdate]) async throws(KeystoreError) {
         let key = try lookupKey(.identity, "")
-        let now = Timestamp.now()
-        var records: [NewRecord] = []
-        for u in updates {
-            guard Timestamp.isValid(u.created) else { throw .invalidEntry(detail: "identity created is not a YYYY-MM-DDTHH:MM:SSZ time") }
-            records.append(NewRecord(type: .identity, key: key,
-                                     plaintext: try IdentityRecord.encode(u.keyPair.secretKey, created: u.created, state: u.state, changed: now)))
-        }
         try await write { (s) throws(KeystoreError) in
+            let existing = try identityRecords(s)
+            let updates = try decide(existing)
+            guard !updates.isEmpty else { return }
+            let now = Timestamp.now()
             var states: [Fingerprint: (IdentityState, Int)] = [:]
-            for r in try identityRecords(s) { states[r.pair.publicKey.fingerprint] = (r.state, r.ref.length) }
+            for r in existing { states[r.pair.publicKey.fingerprint] = (r.state, r.ref.length) }
+            var records: [NewRecord] = []
             var dead = 0
             for u in updates {
+                guard Timestamp.isValid(u.created) else { throw .invalidEntry(detail: "identity created is not a YYYY-MM-DDTHH:MM:SSZ time") }
+                records.append(NewRecord(type: .identity, key: key,
+                                         plaintext: try IdentityRecord.encode(u.keyPair.secretKey, created: u.created, state: u.state, changed: now)))
                 if let old = states[u.keyPair.publicKey.fingerprint] { dead += old.1 }
                 states[u.keyPair.publicKey.fingerprint] = (u.state, 0)
             }
             guard states.values.filter({ $0.0 == .current }).count == 1 else {
                 throw .invalidEntry(detail: "exactly one identity must be current")
             }
-            try commit(records, dead: dead, in: s)
+            let events = updates.map { AuditEvent.identityChanged(fingerprint: $0.keyPair.publicKey.fingerprint, state: $0.state, operation: operation) }
+            guard let audit = AuditEvents(events) else { return }
+            var b = beginCommit()
+            b.dead = dead
+            for r in records { try add(r, to: &b) }
+            try finish(b, audit: audit, in: s)
         }
     }
 }

@@ -5,15 +5,20 @@ extension Keystore {
     /// reader sees one or the other.
     /// - Throws: lock and I/O errors, `.damaged`.
     public func compact() async throws(KeystoreError) {
-        try await write { (s) throws(KeystoreError) in try rewrite(s, header: current().header) }
+        try await write { (s) throws(KeystoreError) in try rewrite(s, header: current().header, audit: .compacted(automatic: false)) }
     }
 
     /// The keystore as one compacted file image (for a backup, issue 12): what `compact` would
-    /// write, with a new generation. Nothing is changed.
-    /// - Throws: lock and I/O errors, `.damaged`.
+    /// write, with a new generation. A copy holds every secret, so taking one is logged like a
+    /// read of secrets: a `backup` record is committed to the keystore first (the copy holds it
+    /// too, so its audit chain is a prefix of the keystore's); where the keystore cannot be
+    /// written, the copy is refused unless the setting `unlogged-reads` is `on`.
+    /// - Throws: `KeystoreError.readNotLogged`, lock and I/O errors, `.damaged`.
     public func image() async throws(KeystoreError) -> [UInt8] {
-        try await read { (s) throws(KeystoreError) -> [UInt8] in
-            let parts = try rewritten(s, header: current().header, newKeys: nil).parts
+        try await loggedRead { (_) throws(KeystoreError) -> (value: Void, event: AuditEvent?) in ((), .backup) }
+        // A commit by another process in between only adds to the chain the copy holds.
+        return try await read { (s) throws(KeystoreError) -> [UInt8] in
+            let parts = try rewritten(s, header: current().header, newKeys: nil, audit: nil).parts
             return ImageLayout.image(header: parts.header, state: parts.state, frames: parts.frames)
         }
     }
@@ -24,7 +29,7 @@ extension Keystore {
     func compactIfWorthwhile(_ s: any KeystoreStorageSession) {
         let v = current()
         guard v.state.deadBytes > Self.compactionThreshold, v.state.deadBytes * 2 > v.state.logEnd - v.logStart else { return }
-        do { try rewrite(s, header: v.header) } catch {
+        do { try rewrite(s, header: v.header, audit: .compacted(automatic: true)) } catch {
             // Whatever happened to the file, the next access reads it afresh.
             view = nil
         }
@@ -33,15 +38,18 @@ extension Keystore {
     /// Replaces the stored keystore with `header` (given a new generation) and the live records:
     /// copied as they are, or re-sealed under `newKeys` (a re-key: every record decrypted,
     /// given its lookup key under the new master key and sealed again, sequence numbers kept).
-    func rewrite(_ s: any KeystoreStorageSession, header: KeystoreHeader, newKeys: MasterKeys? = nil) throws(KeystoreError) {
-        let (parts, h, k) = try rewritten(s, header: header, newKeys: newKeys)
+    /// The new file ends with the audit record of `audit`.
+    func rewrite(_ s: any KeystoreStorageSession, header: KeystoreHeader, newKeys: MasterKeys? = nil,
+                 audit: AuditEvent) throws(KeystoreError) {
+        let (parts, h, k) = try rewritten(s, header: header, newKeys: newKeys, audit: audit)
         try s.replaceAll(header: parts.header, state: parts.state, frames: parts.frames)
         keys = k
         view = try LogView.load(s, header: h, headerBytes: parts.header, keys: k)
     }
 
-    private func rewritten(_ s: any KeystoreStorageSession, header: KeystoreHeader,
-                           newKeys: MasterKeys?) throws(KeystoreError) -> (parts: KeystoreImage.Parts, header: KeystoreHeader, keys: MasterKeys) {
+    /// - Parameter audit: the event the new image records; nil only for an exact copy (`image`).
+    private func rewritten(_ s: any KeystoreStorageSession, header: KeystoreHeader, newKeys: MasterKeys?,
+                           audit: AuditEvent?) throws(KeystoreError) -> (parts: KeystoreImage.Parts, header: KeystoreHeader, keys: MasterKeys) {
         let v = current()
         // The tail's records are authenticated before they are copied into a snapshot.
         let live = try liveRecords(s, authenticateTail: newKeys == nil)
@@ -67,9 +75,13 @@ extension Keystore {
             frames.append(bytes)
             position += bytes.count
         }
-        let parts = try KeystoreImage.finish(header: h, keys: k, frames: frames, refs: refs, lastSequence: v.state.lastSequence,
-                                             auditCount: v.state.auditCount, auditHead: v.state.auditHead)
-        return (parts, h, k)
+        let st = v.state
+        guard let audit else {
+            return (try KeystoreImage.copy(header: h, keys: k, frames: frames, refs: refs, lastSequence: st.lastSequence,
+                                           auditCount: st.auditCount, auditHead: st.auditHead), h, k)
+        }
+        return (try KeystoreImage.finish(header: h, keys: k, frames: frames, refs: refs, lastSequence: st.lastSequence,
+                                         auditCount: st.auditCount, auditHead: st.auditHead, audit: audit), h, k)
     }
 
     /// The lookup key a record's contents give it under `keys` (re-key and migration).

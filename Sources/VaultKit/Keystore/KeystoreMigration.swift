@@ -140,6 +140,6 @@ extension Keystore {
             position += frame.count
         }
         return try KeystoreImage.finish(header: header, keys: keys, frames: frames, refs: refs,
-                                        lastSequence: records.last?.sequence ?? 0)
+                                        lastSequence: records.last?.sequence ?? 0, audit: .migrated(fromVersion: 1))
     }
 }

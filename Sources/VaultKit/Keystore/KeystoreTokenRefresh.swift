@@ -76,7 +76,7 @@ extension Keystore {
                 try commit([NewRecord(type: .tokenLease, key: key,
                                       plaintext: try leaseRecord(t.stored, holder, expires: now + leaseDuration,
                                                                  phase: .inFlight(since: now)))],
-                           dead: t.records.lease?.length ?? 0, in: s)
+                           dead: t.records.lease?.length ?? 0, audit: .tokenRefreshStarted(label: t.stored), in: s)
                 return .taken(current, phase, since: now)
             }
             if case .wait = step {
@@ -94,21 +94,26 @@ extension Keystore {
         do {
             outcome = try await refresh(current, previous)
         } catch {
-            try? await finishLease(label, key: key, holder: holder, storing: nil, phase: .uncertain(since: since))
+            try? await finishLease(label, key: key, holder: holder, storing: nil, phase: .uncertain(since: since),
+                                   audit: { .tokenRefreshEnded(label: $0, outcome: "uncertain") })
             throw error
         }
         switch outcome {
         case .stored(let state):
-            try await finishLease(label, key: key, holder: holder, storing: state, phase: .clean)
+            try await finishLease(label, key: key, holder: holder, storing: state, phase: .clean,
+                                  audit: { .tokenRefreshEnded(label: $0, outcome: "stored") })
             return .refreshed(state, previous: previous)
         case .unchanged(let error):
-            try await finishLease(label, key: key, holder: holder, storing: nil, phase: previous)
+            try await finishLease(label, key: key, holder: holder, storing: nil, phase: previous,
+                                  audit: { .tokenRefreshEnded(label: $0, outcome: "unchanged") })
             throw error
         case .uncertain(let error):
-            try await finishLease(label, key: key, holder: holder, storing: nil, phase: .uncertain(since: since))
+            try await finishLease(label, key: key, holder: holder, storing: nil, phase: .uncertain(since: since),
+                                  audit: { .tokenRefreshEnded(label: $0, outcome: "uncertain") })
             throw error
         case .refused(let error):
-            try await finishLease(label, key: key, holder: holder, storing: nil, phase: .refused(at: FileIO.now()))
+            try await finishLease(label, key: key, holder: holder, storing: nil, phase: .refused(at: FileIO.now()),
+                                  audit: { .tokenRefreshEnded(label: $0, outcome: "refused") })
             throw error
         }
     }
@@ -138,6 +143,30 @@ extension Keystore {
                 out[try storedLabel(last, s)] = try status(records, s)
             }
             return out
+        }
+    }
+
+    /// The token status of `label`, with a `token-read` record committed in the same
+    /// transaction when `handingOut` says its access token is handed out (the Exact Online
+    /// broker's fast path); see `Keystore.loggedRead` for a keystore that cannot be written.
+    /// - Throws: `KeystoreError.noSuchEntry`, `.readNotLogged`, `.damaged`, lock and I/O errors.
+    func tokenStatus(_ label: String, handingOut: (TokenStatus) -> Bool) async throws(KeystoreError) -> TokenStatus {
+        let key = try labelKey(label)
+        return try await loggedRead { (s) throws(KeystoreError) -> (value: TokenStatus, event: AuditEvent?) in
+            let records = try labelState(key, s)
+            guard let last = records.versions.last else { throw .noSuchEntry(label: label) }
+            let st = try status(records, s)
+            return (st, handingOut(st) ? .tokenRead(label: try storedLabel(last, s), refreshed: false) : nil)
+        }
+    }
+
+    /// Commits a `token-read` record for `label` (an access token handed out after a refresh).
+    /// - Throws: `KeystoreError.noSuchEntry`, `.readNotLogged`, lock and I/O errors.
+    func recordTokenRead(_ label: String, refreshed: Bool) async throws(KeystoreError) {
+        let key = try labelKey(label)
+        try await loggedRead { (s) throws(KeystoreError) -> (value: Void, event: AuditEvent?) in
+            guard let last = try labelState(key, s).versions.last else { throw .noSuchEntry(label: label) }
+            return ((), .tokenRead(label: try storedLabel(last, s), refreshed: refreshed))
         }
     }
 

@@ -135,7 +135,7 @@ extension Keystore {
                 let current = try tokenState(t.records, s)
                 try commit([NewRecord(type: .tokenLease, key: key,
                                       plaintext: try leaseRecord(t.stored, holder, expires: now + leaseDuration, phase: phase))],
-                           dead: t.records.lease?.length ?? 0, in: s)
+                           dead: t.records.lease?.length ?? 0, audit: .tokenLeaseTaken(label: t.stored), in: s)
                 return (current, phase)
             }
             if taken != nil { break }
@@ -147,10 +147,11 @@ extension Keystore {
         do {
             replacement = try await body(current)
         } catch {
-            try? await finishLease(label, key: key, holder: holder, storing: nil, phase: phase)
+            try? await finishLease(label, key: key, holder: holder, storing: nil, phase: phase, audit: { .tokenLeaseReleased(label: $0) })
             throw error
         }
-        try await finishLease(label, key: key, holder: holder, storing: replacement, phase: replacement == nil ? phase : .clean)
+        try await finishLease(label, key: key, holder: holder, storing: replacement, phase: replacement == nil ? phase : .clean,
+                              audit: { replacement == nil ? .tokenLeaseReleased(label: $0) : .tokenStored(label: $0) })
         return replacement ?? current
     }
 
@@ -184,8 +185,9 @@ extension Keystore {
 
     /// Stores `state` (if any) and releases the lease with `phase` in one commit, if the lease
     /// is still ours — even expired, as long as nobody took it since.
+    /// - Parameter audit: the event, given the label as the entry stores it.
     func finishLease(_ label: String, key: LookupKey, holder: [UInt8], storing state: TokenState?,
-                     phase: TokenRefreshPhase) async throws(KeystoreError) {
+                     phase: TokenRefreshPhase, audit: (String) -> AuditEvent) async throws(KeystoreError) {
         try await write { (s) throws(KeystoreError) in
             let current = try labelState(key, s)
             // The lease record decides whether we may store: decrypted before it does.
@@ -201,7 +203,7 @@ extension Keystore {
             }
             // A release is a lease that expired at the epoch.
             items.append(NewRecord(type: .tokenLease, key: key, plaintext: try leaseRecord(stored, holder, expires: 0, phase: phase)))
-            try commit(items, dead: dead, in: s)
+            try commit(items, dead: dead, audit: audit(stored), in: s)
         }
     }
 

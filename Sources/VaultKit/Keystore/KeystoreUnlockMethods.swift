@@ -59,7 +59,7 @@ extension Keystore {
             // Another process may have re-keyed since the slot was made.
             try made.seal(keys.master, binding: slot.binding, keystoreID: keystoreID)
             h.slots.append(made)
-            try rewrite(s, header: h)
+            try rewrite(s, header: h, audit: .unlockAdded(name: name, kind: protection.kind == .passphrase ? .passphrase : .keyFile))
         }
     }
 
@@ -75,7 +75,7 @@ extension Keystore {
             guard h.slots.count > 1 else { throw .lastUnlockMethod(name: name) }
             h.slots.remove(at: i)
             for j in h.slots.indices { try h.slots[j].seal(newKeys.master, binding: slot.binding, keystoreID: keystoreID) }
-            try rewrite(s, header: h, newKeys: newKeys)
+            try rewrite(s, header: h, newKeys: newKeys, audit: .unlockRemoved(name: name))
         }
     }
 
@@ -102,7 +102,8 @@ extension Keystore {
             for j in h.slots.indices where j != own.index {
                 try h.slots[j].seal(newKeys.master, binding: slot.binding, keystoreID: keystoreID)
             }
-            try rewrite(s, header: h, newKeys: newKeys)
+            try rewrite(s, header: h, newKeys: newKeys,
+                        audit: .protectionChanged(name: newName, kind: protection.kind == .passphrase ? .passphrase : .keyFile))
             slot = UnlockSlot.Opened(secretKey: made.secret, binding: slot.binding)
             slotPublicKey = made.slot.publicKey
         }

@@ -17,8 +17,8 @@ public struct VerifyReport: Sendable, Equatable {
 extension Keystore {
     /// Authenticates everything (`vault verify`): every frame parses in sequence order, every
     /// record decrypts and authenticates, the log has exactly the records and end the committed
-    /// state records, the index snapshot lists exactly the live records a full scan finds, and
-    /// exactly one identity is current. Opening does far less (docs/KEYSTORE.md §3).
+    /// state records, the index snapshot lists exactly the live records a full scan finds,
+    /// exactly one identity is current, and the audit chain holds (`verifyAuditLog`). Opening does far less (docs/KEYSTORE.md §3).
     /// - Throws: `KeystoreError.damaged` naming the first bad record (sequence number and byte
     ///   position) or the first inconsistency; lock and I/O errors.
     @discardableResult
@@ -62,6 +62,11 @@ extension Keystore {
             for r in refs where r.type != .index || r.position != v.snapshot?.position { try set.add(r) }
             let identities = try identityRecords(set.identities, s)
             guard identities.filter({ $0.state == .current }).count == 1 else { throw .damaged(detail: "not exactly one identity is current") }
+            // The audit chain: numbered without a gap, linked, as long as the state says.
+            let audit = try auditEntries(s)
+            if let problem = AuditChain.check(audit.map { ($0.record, $0.hash) }, count: st.auditCount, head: st.auditHead) {
+                throw .damaged(detail: "audit log: \(problem.summary)")
+            }
             let live = set.labels.values.filter { !$0.versions.isEmpty }
             return VerifyReport(records: refs.count, logBytes: log.count, entries: live.count,
                                 versions: live.reduce(0) { $0 + $1.versions.count }, identities: identities.count,

@@ -79,7 +79,8 @@ struct Show: VaultCommand {
     mutating func execute(_ context: Context) async throws {
         let (store, _) = try await KeystoreAccess.open(keystore, context)
         let label = self.label
-        let versions = try await KeystoreAccess.run("cannot show \(Escape.quoted(label))", label: label, in: store) { try await store.history(label) }
+        // Summaries: show prints no secret, so it reads none (and writes no audit record).
+        let versions = try await KeystoreAccess.run("cannot show \(Escape.quoted(label))", label: label, in: store) { try await store.versions(label) }
         // (number, entry): numbered as --entry-version takes them, 1 the oldest.
         let numbered = Array(zip(1..., versions))
         var shown = history ? numbered : [numbered[numbered.count - 1]]
@@ -94,8 +95,8 @@ struct Show: VaultCommand {
             if history { Console.outLine("entry version \(of)") }
             var rows: [[String]] = [["label", e.label], ["type", e.type]]
             if !history { rows.append(["entry version", of]) }
-            for f in e.fields {
-                rows.append([f.name, EntryJSON.isPublic(f.name, in: e) ? EntryJSON.text(f.value) : "******** (hidden; vault get)"])
+            for name in e.fieldNames {
+                rows.append([name, e.publicFields[name] ?? "******** (hidden; vault get)"])
             }
             rows += [["created", e.created], ["expires", e.expires], ["opened", e.opened], ["blob id", e.blobID]]
             if let r = e.request { rows.append(["request", r]) }
@@ -131,12 +132,12 @@ enum EntryJSON {
     }
 
     /// - Parameter version: the entry version, 1 the oldest (`--entry-version`).
-    static func detail(_ e: KeystoreEntry, version: Int) -> JSONOut {
-        let fields: [JSONOut] = e.fields.map { f in
-            guard isPublic(f.name, in: e) else { return .object([("name", .string(f.name)), ("secret", .bool(true))]) }
+    static func detail(_ e: KeystoreEntrySummary, version: Int) -> JSONOut {
+        let fields: [JSONOut] = e.fieldNames.map { name in
+            guard let text = e.publicFields[name] else { return .object([("name", .string(name)), ("secret", .bool(true))]) }
             // The division is a JSON number, as in the payload and in `export`.
-            let value: JSONOut = f.name == "division" ? Int(text(f.value)).map { .int($0) } ?? .string(text(f.value)) : .string(text(f.value))
-            return .object([("name", .string(f.name)), ("secret", .bool(false)), ("value", value)])
+            let value: JSONOut = name == "division" ? Int(text).map { .int($0) } ?? .string(text) : .string(text)
+            return .object([("name", .string(name)), ("secret", .bool(false)), ("value", value)])
         }
         var members: [(String, JSONOut)] = [("label", .string(e.label)), ("type", .string(e.type)), ("entry_version", .int(version)),
                                             ("fields", .array(fields))]

@@ -18,7 +18,7 @@ struct EntryVersionOption: ParsableArguments {
 
     /// Version `n` (1-based, oldest first) of `versions`.
     /// - Throws: `CLIFailure` (status 1) when the entry has no such version, saying how many it has.
-    static func pick(_ n: Int, of versions: [KeystoreEntry], label: String) throws -> KeystoreEntry {
+    static func pick<T>(_ n: Int, of versions: [T], label: String) throws -> T {
         guard n <= versions.count else {
             let count = versions.count == 1 ? "one version" : "\(versions.count) versions"
             throw CLIFailure.failed("entry \(Escape.quoted(label)) has \(count); it has no entry version \(n)",

@@ -24,12 +24,15 @@ extension Export {
         // list() authenticates every current record before anything is written, so a damaged
         // keystore fails here with no partial output.
         let labels = try await KeystoreAccess.run("cannot list the keystore") { try await store.list() }.map(\.label)
+        // Every entry's `export` record, in one commit, before any value is written.
+        let logged = try await KeystoreAccess.run("cannot export the keystore") { try await store.logReads(of: labels, by: .export) }
+        KeystoreAccess.warnUnlogged(store, store.storage.location)
         var out = try SecretOutput(capacity: Self.allBufferBytes)
         out.text("{")
         var first = true
         for label in labels {
             let entry: KeystoreEntry
-            do { entry = try await store.entry(label) } catch KeystoreError.noSuchEntry {
+            do { entry = try await store.entry(label, logged: logged) } catch KeystoreError.noSuchEntry {
                 continue // removed by another process since the listing: it is no longer there to export
             } catch {
                 throw Messages.failure("cannot read \(Escape.quoted(label)); the output is incomplete", error)

@@ -15,11 +15,14 @@ struct Init: VaultCommand {
         terminal, or read from --passphrase-file) stretched with Argon2id at the --kdf limits \
         (default moderate), or, with --with-key-file, by a new random 32-byte key file for \
         unattended servers. Prints the recipient string and its fingerprint: publish both in \
-        your integration manual. An existing keystore is never overwritten.
+        your integration manual. An existing keystore is never overwritten. --from-identity \
+        starts it on an identity exported from another keystore (vault identity export), so a \
+        new machine keeps the recipient you published.
 
         Examples:
           vault init
           vault init --keystore /srv/vault/keystore.vault --with-key-file /srv/vault/keystore.key
+          vault init --from-identity identity.key
         """
     )
     static let holdsSecrets = true
@@ -42,6 +45,10 @@ struct Init: VaultCommand {
 
     @Flag(name: .customLong("allow-weak-passphrase"), help: "Accept a passphrase that is easy to guess (refused by default, saying why).")
     var allowWeakPassphrase = false
+
+    @Option(name: .customLong("from-identity"), help: ArgumentHelp(
+        "Start on the identity in this secret key file (vault identity export) instead of a new one.", valueName: "file"))
+    var fromIdentity: String?
 
     /// Refuses a path whose folder does not exist, naming the folder.
     /// - Throws: `CLIFailure` (status 1).
@@ -94,6 +101,8 @@ struct Init: VaultCommand {
                                         hints: ["choose another path with --with-key-file; a key file that exists may unlock another keystore"])
             }
         }
+        // The identity file is read and checked before anything is asked or created.
+        let identity = try fromIdentity.map { try IdentityArgument.read($0, option: "--from-identity") }
         let protection: KeystoreProtection
         var createdKeyFile: String?
         if let keyFile = withKeyFile {
@@ -110,7 +119,7 @@ struct Init: VaultCommand {
         }
         let store: Keystore
         do {
-            store = try await Keystore.create(at: path, protection: protection)
+            store = try await Keystore.create(at: path, protection: protection, identity: identity)
         } catch {
             // Leave nothing behind: a key file for a keystore that does not exist is useless.
             if let createdKeyFile { unlink(createdKeyFile) }
@@ -127,7 +136,12 @@ struct Init: VaultCommand {
         // The hint's command must work as typed: it names the keystore when an option chose it.
         let located = (keystore.map { " --keystore \(InputFile.shellQuoted($0))" } ?? "")
             + (createdKeyFile.map { " --key-file \(InputFile.shellQuoted($0))" } ?? "")
-        Console.hint("created \(Escape.quoted(path)); publish the recipient and its fingerprint: vault recipient\(located) -o integrator.pub")
+        if let fromIdentity {
+            Console.hint("created \(Escape.quoted(path)) on the identity of \(Escape.quoted(fromIdentity)): the recipient you published "
+                         + "stays valid; delete that file once this keystore opens your blobs")
+        } else {
+            Console.hint("created \(Escape.quoted(path)); publish the recipient and its fingerprint: vault recipient\(located) -o integrator.pub")
+        }
         Console.hint(createdKeyFile != nil
             ? "back up the keystore and the key file, apart from each other: without the key file nothing opens"
             : "back up the keystore and remember the passphrase: without it nothing opens")

@@ -5,12 +5,13 @@ import VaultKit
 struct Inspect: VaultCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show what a file holds without opening it: each sealed blob's format version, key fingerprint and size, or a hand-off request's fields.",
+        abstract: "Show what a file holds without opening it: each sealed blob's format version, key fingerprint, size and SHA-256, or a hand-off request's fields.",
         discussion: """
         Needs no keystore and no secret. FILE may be a whole e-mail; - reads standard input. \
         The exit status is 1 when any blob's frame is damaged or the file holds none. Only the \
         header is read: a blob whose sealed contents were altered looks intact here, and only \
-        its recipient, opening it, can tell. \
+        its recipient, opening it, can tell. The SHA-256 is that of the binary blob: the \
+        integrator's audit log names each blob it opened by it (docs/AUDITOR.md). \
         The --json fields are described in docs/JSON.md.
 
         Examples:
@@ -53,11 +54,15 @@ struct Inspect: VaultCommand {
             switch block.result {
             case .success(let blob):
                 let size = blob.bytes.count
+                // The SHA-256 of the binary blob is what the integrator's audit log names it by
+                // (its `open` record): an auditor matches a customer's file to it.
+                let sha256 = Hex.encode(SHA256.hash(blob.bytes))
                 items.append(.object([("index", .int(index)), ("line", .int(block.line)), ("version", .int(Int(SealedBlob.version))),
-                                      ("fingerprint", .string(blob.recipient.canonical)), ("size", .int(size))]))
+                                      ("fingerprint", .string(blob.recipient.canonical)), ("size", .int(size)), ("sha256", .string(sha256))]))
                 if !json {
                     Console.out("blob \(index) (line \(block.line))\n  format version: \(SealedBlob.version)\n" +
                                 "  sealed to:      \(blob.recipient.canonical)\n  size:           \(size) bytes\n" +
+                                "  sha256:         \(sha256)\n" +
                                 "  contents:       sealed; not checked here (only the key holder can open them)\n")
                 }
             case .failure(let error):

@@ -2,7 +2,7 @@ import ArgumentParser
 import Glibc
 import VaultKit
 
-/// `vault open FILE... [--allow-expired] [--replace] [--as LABEL]` (CLI.md, Integrator).
+/// `vault open FILE... [--allow-expired] [--replace] [--as LABEL] [--require-request]` (CLI.md, Integrator).
 struct OpenCommand: VaultCommand {
     static let configuration = CommandConfiguration(
         commandName: "open",
@@ -18,10 +18,16 @@ struct OpenCommand: VaultCommand {
         stores a single blob under your own label. A blob already stored is refused as a \
         replay whatever the options.
 
+        A blob sealed from a hand-off request (vault request) marks it answered, in the same \
+        commit as the entry; a second blob for the same code, another label, or an answer \
+        after the expiry is refused. --require-request (or the setting require-request on) \
+        refuses every blob that answers no open request of this keystore.
+
         Examples:
           vault open acme.vault
           vault open --as "Acme BV (NL)" mail.txt
           vault open --replace new-secret.vault
+          vault open --require-request acme.vault
         """
     )
     static let holdsSecrets = true
@@ -37,6 +43,9 @@ struct OpenCommand: VaultCommand {
 
     @Option(name: .customLong("as"), help: ArgumentHelp("Store the single blob under this label instead of the sender's.", valueName: "label"))
     var label: String?
+
+    @Flag(name: .customLong("require-request"), help: "Refuse every blob that answers no open hand-off request of this keystore.")
+    var requireRequest = false
 
     @OptionGroup var keystore: KeystoreOptions
 
@@ -67,8 +76,9 @@ struct OpenCommand: VaultCommand {
         // larger file, or standard input alone), so memory is bounded by a chunk and one group of opened blobs, whatever
         // the number of files (issue 8, item 10). A chunk's files are read and their blobs opened
         // on every core (OpenParallel.swift); outcomes are then taken in file order.
-        var batch = OpenBatch(options: Receiver.Options(allowExpired: allowExpired, replace: replace, label: label))
-        var unlocked: (store: Keystore, identity: KeyPair)?
+        var batch = OpenBatch(options: Receiver.Options(allowExpired: allowExpired, replace: replace, label: label,
+                                                        requireRequest: requireRequest))
+        var unlocked: (store: Keystore, identities: ReceivingIdentities)?
         let progress = files.count > 1 && isatty(2) == 1
         var next = 0
         while next < files.count {
@@ -99,11 +109,13 @@ struct OpenCommand: VaultCommand {
                 }
                 chunk.removeFirst(chunk.prefix { if case .failure = $0.bytes { true } else { false } }.count)
                 let (store, _) = try await KeystoreAccess.open(keystore, context)
-                let identity = try await KeystoreAccess.run("cannot read the keystore's identity") { try await store.identity() }
-                unlocked = (store, identity)
+                // Each blob opens with the identity its header names (current or active, issue 12).
+                let identities = try await KeystoreAccess.run("cannot read the keystore's identities") { try await store.receivingIdentities() }
+                unlocked = (store, identities)
+                batch.identities = identities
                 batch.store = store
             }
-            let opened = unlocked.map { OpenParallel.open(chunk.map { try? $0.bytes.get() }, identity: $0.identity, allowExpired: allowExpired) }
+            let opened = unlocked.map { OpenParallel.open(chunk.map { try? $0.bytes.get() }, keys: $0.identities.opening, allowExpired: allowExpired) }
             for (k, item) in chunk.enumerated() {
                 guard let outcomes = opened?[k] else {
                     if case .failure(let failure) = item.bytes {
@@ -163,6 +175,13 @@ struct OpenCommand: VaultCommand {
         case .open(.expired): "expired"
         case .keystore(.replay): "already opened"
         case .keystore(.labelInUse): "with a label in use"
+        case .keystore(.requestRequired): "answering no request"
+        case .keystore(.unknownRequest): "answering an unknown request"
+        case .keystore(.requestAnswered): "answering a request already answered"
+        case .keystore(.requestCancelled): "answering a cancelled request"
+        case .keystore(.requestLabelMismatch): "with another label than its request's"
+        case .keystore(.requestExpired): "answering an expired request"
+        case .keystore(.identityRetired): "sealed to a retired key"
         case .keystore: "not stored (keystore error)"
         }
     }

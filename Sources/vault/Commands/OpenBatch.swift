@@ -12,6 +12,8 @@ struct OpenBatch {
     let options: Receiver.Options
     /// The unlocked keystore, set before the first blob is added.
     var store: Keystore?
+    /// The keystore's identities: a blob sealed to a retired one is refused as such.
+    var identities = ReceivingIdentities(opening: [], retired: [:])
     /// Stored blobs so far, and refusals by reason, for the summary.
     private(set) var stored = 0
     var refusals: [String: Int] = [:]
@@ -28,9 +30,9 @@ struct OpenBatch {
     mutating func add(_ place: String, _ result: Result<OpenedBlob, OpenError>, report: CLIFailure? = nil) {
         switch result {
         case .failure(let e):
-            pending.append((place, .failure(.open(e)), report))
+            pending.append((place, .failure(Receiver.refusal(e, identities)), report))
         case .success(let opened):
-            let prepared = Receiver.prepare(opened.payload, options: options, now: Handoff.now())
+            let prepared = Receiver.prepare(opened, options: options, now: Handoff.now())
             pending.append((place, prepared, report))
         }
     }
@@ -41,7 +43,9 @@ struct OpenBatch {
         var blobs: [Receiver.PreparedBlob] = []
         for p in pending { if case .success(let b) = p.result { blobs.append(b) } }
         var results: [Result<StoredBlob, ReceiveError>] = []
-        if !blobs.isEmpty, let store { results = await Receiver.store(blobs, into: store, replace: options.replace) }
+        if !blobs.isEmpty, let store {
+            results = await Receiver.store(blobs, into: store, replace: options.replace, requireRequest: options.requireRequest)
+        }
         var next = results.makeIterator()
         for p in pending {
             let outcome: Result<StoredBlob, ReceiveError>

@@ -43,15 +43,15 @@ enum OpenParallel {
     }
 
     /// The outcomes of `Handoff.open` for each text (nil for a file that was not read), in order.
-    static func open(_ texts: [[UInt8]?], identity: KeyPair, allowExpired: Bool) -> [[OpenOutcome]?] {
+    static func open(_ texts: [[UInt8]?], keys: [KeyPair], allowExpired: Bool) -> [[OpenOutcome]?] {
         let workers = workerCount(texts.count)
-        let slots = Slots(count: texts.count, identity: identity)
+        let slots = Slots(count: texts.count, keys: keys)
         defer { slots.buffer.deallocate() }
         // Worker w takes texts w, w + workers, …: each slot is written by one thread only.
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             for i in stride(from: w, to: texts.count, by: workers) {
                 guard let text = texts[i] else { continue }
-                (slots.buffer.baseAddress! + i).initialize(to: Handoff.open(text, keys: [slots.identity], now: Handoff.now(), allowExpired: allowExpired))
+                (slots.buffer.baseAddress! + i).initialize(to: Handoff.open(text, keys: slots.keys, now: Handoff.now(), allowExpired: allowExpired))
             }
         }
         return texts.indices.map { texts[$0] == nil ? nil : (slots.buffer.baseAddress! + $0).move() }
@@ -63,16 +63,16 @@ enum OpenParallel {
         items <= 1 ? 1 : max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 8, items))
     }
 
-    /// Result slots and the key pair, handed to the workers. `@unchecked Sendable` because the
-    /// compiler cannot see what holds here: the key pair is only read (its secret key through
+    /// Result slots and the key pairs, handed to the workers. `@unchecked Sendable` because the
+    /// compiler cannot see what holds here: the key pairs are only read (its secret key through
     /// `withUnsafeBytes`, and secret memory is thread-safe), every slot is written by exactly one
     /// worker, and the slots are read only after `concurrentPerform` has returned.
     private final class Slots: @unchecked Sendable {
         let buffer: UnsafeMutableBufferPointer<[OpenOutcome]>
-        let identity: KeyPair
-        init(count: Int, identity: KeyPair) {
+        let keys: [KeyPair]
+        init(count: Int, keys: [KeyPair]) {
             buffer = .allocate(capacity: max(count, 1))
-            self.identity = identity
+            self.keys = keys
         }
     }
 }

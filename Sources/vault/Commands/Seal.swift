@@ -13,6 +13,10 @@ struct Seal: VaultCommand {
         with echo off, and writes the sealed text to standard output or -o FILE. The client ID \
         and secrets are on the app's page under "Manage my apps" in the Exact Online App Center.
 
+        If the integrator sent you a hand-off request, give it with --request instead of --to and \
+        --label: the key, the label and the request's code come from it, and the integrator \
+        accepts one blob for it, before it expires (docs/CUSTOMER.md).
+
         Without a terminal nothing is asked: every value comes from the options and --input, a \
         JSON object of the credentials fields (client_id, client_secret, webhook_secret, region, \
         redirect_uri, app_name, division; or any fields with --type generic). Secrets are never \
@@ -22,6 +26,7 @@ struct Seal: VaultCommand {
           vault seal --to integrator.pub -o acme.vault
           vault seal --to integrator.pub --expect-fingerprint 'SHA256:3f2a…' \\
               --label 'Acme BV' --input credentials.json -o acme.vault
+          vault seal --request acme-request.txt -o acme.vault
         """
     )
     static let holdsSecrets = true
@@ -32,8 +37,9 @@ struct Seal: VaultCommand {
     @Option(help: ArgumentHelp("The fingerprint from the integrator's manual; a different key is refused.", valueName: "fp"))
     var expectFingerprint: String?
 
-    // `--request FILE` (hand-off requests issue) plugs in here: it supplies recipient, label
-    // and code; see `target(_:)`.
+    @Option(help: ArgumentHelp("The integrator's hand-off request (a file, or - for pasted text): recipient, label and code come from it.",
+                               valueName: "file"))
+    var request: String?
 
     @Option(help: ArgumentHelp("The name the integrator will store these credentials under (your company or administration).", valueName: "text"))
     var label: String?
@@ -95,7 +101,7 @@ struct Seal: VaultCommand {
         }
 
         var draft = SealPrompts.Draft(fields: fields, label: options.label ?? target.label, from: options.from,
-                                      note: options.note, expiresSeconds: options.expiresSeconds)
+                                      note: options.note, expiresSeconds: options.expiresSeconds, request: target.request)
         if let terminal {
             if try SealPrompts.askMissing(&draft, on: terminal, askOptional: options.input == nil) { asked = true }
             // What the person typed is shown back before anything is sealed (issue 9); a fully
@@ -130,10 +136,30 @@ struct Seal: VaultCommand {
                      ?? "e-mail the text above, BEGIN and END lines included, to your integrator; only their key opens it")
     }
 
-    /// Who the blob is for. The request text (a later issue) will also give the label and code.
+    /// Who the blob is for: `--to`, or a hand-off request, which also gives the label and code.
     private func target(_ options: SealOptions) throws -> (key: PublicKey, label: String?, request: String?) {
+        if let file = options.request {
+            let text = try InputFile.readPublic(file)
+            let request: HandoffRequest
+            do { request = try HandoffRequests.read(text) } catch {
+                let kind = FileKind.of(text)
+                if case .armor = error, kind != .text, kind != .request {
+                    throw FileKind.mismatch("--request \(InputFile.display(file))", is: kind, wanted: "a hand-off request text",
+                                            hints: ["--request takes the text the integrator sent (-----BEGIN VAULT HAND-OFF REQUEST-----)"])
+                }
+                throw Messages.failure("--request \(InputFile.display(file))", error)
+            }
+            // Sealing for a request the integrator no longer accepts would only be refused there.
+            guard Handoff.now() < request.expires else {
+                throw CLIFailure.failed("the hand-off request for \(Escape.quoted(request.label)) expired at \(request.expires.text); nothing was sealed",
+                                        hints: ["ask the integrator for a new request"])
+            }
+            let key: PublicKey
+            do { key = try PublicKey(bytes: request.recipient) } catch { throw Messages.failure("--request \(InputFile.display(file))", error) }
+            return (key, request.label, request.code)
+        }
         guard let recipient = options.recipient else {
-            throw CLIFailure.usage("missing --to RECIPIENT", hints: ["give the integrator's recipient string (vault1…) or their .pub file"])
+            throw CLIFailure.usage("missing --to RECIPIENT", hints: ["give the integrator's recipient string (vault1…) or their .pub file, or their hand-off request with --request FILE"])
         }
         return (try KeyArgument.recipient(recipient, option: "--to"), nil, nil)
     }
@@ -147,6 +173,7 @@ struct Seal: VaultCommand {
 /// status 2, naming the option and the rule).
 struct SealOptions {
     let recipient: String?
+    let request: String?
     let expectedFingerprint: Fingerprint?
     let label: String?
     let type: CredentialType
@@ -192,7 +219,19 @@ struct SealOptions {
                 throw CLIFailure.usage("--type generic takes its fields from --input FILE", hints: ["a JSON object of field names and string values"])
             }
         }
+        if s.request != nil {
+            // The request names the key and the label the integrator accepts: a second source
+            // for either could only disagree with it.
+            if s.recipient != nil { throw CLIFailure.usage("give --request or --to, not both: the request names the integrator's key") }
+            if s.label != nil {
+                throw CLIFailure.usage("give --request or --label, not both: the request names the label the integrator accepts")
+            }
+            if s.request == "-" && s.input == "-" {
+                throw CLIFailure.usage("--request and --input cannot both read standard input", hints: ["give one of them as a file"])
+            }
+        }
         recipient = s.recipient
+        request = s.request
         expectedFingerprint = try s.expectFingerprint.map { try KeyArgument.expectedFingerprint($0, option: "--expect-fingerprint") }
         label = s.label
         self.type = type
@@ -214,6 +253,7 @@ struct SealOptions {
     var reads: [ReadFile] {
         var files: [ReadFile] = []
         if let recipient, !KeyArgument.isRecipientString(recipient) { files.append(ReadFile(path: recipient, role: "the --to public key file")) }
+        if let request { files.append(ReadFile(path: request, role: "the --request file")) }
         if let input { files.append(ReadFile(path: input, role: "the --input file")) }
         return files
     }

@@ -14,6 +14,8 @@ enum SealPrompts {
         var from: String?
         var note: String?
         var expiresSeconds: Int64
+        /// The hand-off request answered (`--request`): its label is then fixed.
+        var request: String?
     }
 
     /// One question of the guided seal.

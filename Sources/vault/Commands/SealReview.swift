@@ -47,7 +47,8 @@ enum SealReview {
         func text(_ s: String?) -> String { s.map(Escape.forTerminal) ?? "(none)" }
         func masked(_ s: SecretBytes?) -> String { s == nil ? "(none)" : "******** (hidden)" }
         let f = d.fields
-        var out: [(String, String, SealPrompts.Question?)] = [("label", text(d.label), .label)]
+        // A request's label is the one the integrator accepts: it is shown, not changed here.
+        var out: [(String, String, SealPrompts.Question?)] = [("label", text(d.label), d.request == nil ? .label : nil)]
         switch f.type {
         case .exactOnline:
             out += [("client ID", text(f.clientID), .clientID),
@@ -65,6 +66,7 @@ enum SealReview {
         if let note = d.note { out.append(("note", Escape.forTerminal(note), nil)) }
         let days = d.expiresSeconds % 86400 == 0 ? "\(d.expiresSeconds / 86400)d" : "\(d.expiresSeconds / 3600)h"
         out.append(("integrator may open it until", "\(now.adding(seconds: d.expiresSeconds).text) (\(days))", .expires))
+        if let code = d.request { out.append(("answers the request", code, nil)) }
         out.append(("sealed to the key", recipient.grouped, nil))
         return out.map { (name: $0.0, value: $0.1, question: $0.2) }
     }

@@ -24,7 +24,7 @@ struct Get: VaultCommand {
     @OptionGroup var keystore: KeystoreOptions
 
     mutating func execute(_ context: Context) async throws {
-        let entry = try await Entries.load(label, version: version.entryVersion, keystore, context)
+        let entry = try await Entries.load(label, version: version.entryVersion, for: .get(field: field), keystore, context)
         guard let value = entry.field(field) else {
             let names = entry.fields.map(\.name)
             throw CLIFailure.failed("entry \(Escape.quoted(entry.label)) has no field \(Escape.quoted(field))",
@@ -85,8 +85,12 @@ struct Export: VaultCommand {
             try EnvNames.checkPrefix(prefix)
         }
         guard let label else { return try await exportAll(context) }
-        let entry = try await Entries.load(label, version: version.entryVersion, keystore, context)
-        let names = try envNames(entry)
+        // The env names are checked on the field names before the read is logged: a refused
+        // export hands out nothing, and leaves no record of a read.
+        let command = self
+        let entry = try await Entries.load(label, version: version.entryVersion, for: .export, keystore, context,
+                                           check: format == .env ? { summary in _ = try command.envNames(label: summary.label, fields: summary.fieldNames) } : nil)
+        let names = try envNames(label: entry.label, fields: entry.fields.map(\.name))
         let out = try SecretOutput(capacity: SecretOutput.capacity(entry.fields.map(\.value), extra: 16 + entry.fields.map { $0.name.utf8.count * 2 + 8 }.reduce(0, +) + names.map(\.utf8.count).reduce(0, +)))
         switch format {
         case .json:
@@ -109,15 +113,15 @@ struct Export: VaultCommand {
     /// The env names of every field, all checked before anything is printed: one refused name
     /// refuses the whole export, so a script never evaluates half of it.
     /// - Throws: `CLIFailure` (status 1) naming the field and the variable.
-    private func envNames(_ entry: KeystoreEntry) throws -> [String] {
+    private func envNames(label: String, fields: [String]) throws -> [String] {
         guard format == .env else { return [] }
         let prefix = self.prefix ?? EnvNames.defaultPrefix
         var seen: Set<String> = []
-        return try entry.fields.map { f in
-            let name = prefix + f.name.uppercased()
+        return try fields.map { field in
+            let name = prefix + field.uppercased()
             let reason = EnvNames.refusal(name) ?? (seen.insert(name).inserted ? nil : "which another field also makes")
             if let reason {
-                throw CLIFailure.failed("entry \(Escape.quoted(entry.label)): field \(Escape.quoted(f.name)) would set \(Escape.quoted(name)), \(reason); nothing was exported",
+                throw CLIFailure.failed("entry \(Escape.quoted(label)): field \(Escape.quoted(field)) would set \(Escape.quoted(name)), \(reason); nothing was exported",
                                         hints: ["the sender chose the field names: export with another --prefix, or read this field with vault get"])
             }
             return name
@@ -160,8 +164,9 @@ struct Passwd: VaultCommand {
         master key, every entry encrypted again, so the old passphrase (or key file) opens \
         nothing stored from now on. A copy of the keystore made before still opens with the old \
         one: delete old copies you no longer trust. The new passphrase replaces the way the \
-        keystore was unlocked: after it, a key file used to unlock it no longer does. The KDF \
-        profile stays as it was unless --kdf is given.
+        keystore was unlocked (and keeps its name, vault unlock list): after it, a key file \
+        used to unlock it no longer does. Other unlock methods keep working. The KDF profile \
+        stays as it was unless --kdf is given.
 
         Examples:
           vault passwd
@@ -197,12 +202,18 @@ struct Passwd: VaultCommand {
         // Issue 8 item 4: never lower (or raise) the cost of guessing in silence.
         let profile = kdf ?? before.profile ?? .moderate
         let new = try passphrase ?? KeystoreAccess.newPassphrase(file: nil, option: "--new-passphrase-file", allowWeak: allowWeakPassphrase, context)
+        let methods = try await KeystoreAccess.run("cannot read the keystore's unlock methods") { try await store.unlockMethods() }
+        let others = methods.filter { $0.name != before.name }
+        // A key file replaced by a passphrase takes the name 'passphrase', numbered when another
+        // method has it (passwd has no --name: it must not fail on a name).
+        let name = before.kind == .passphrase ? nil : UnlockMethodName.free("passphrase", taken: others.map(\.name))
         try await KeystoreAccess.run("cannot change the passphrase of \(Escape.quoted(path))") {
-            try await store.changeProtection(to: .passphrase(new, profile: profile))
+            try await store.changeProtection(to: .passphrase(new, profile: profile), name: name)
         }
         // The new passphrase replaces the method that unlocked: a server's key file stops working.
         if let keyFile {
-            Console.warning("the key file \(Escape.quoted(keyFile)) no longer unlocks \(Escape.quoted(path)); only the new passphrase does")
+            let rest = others.isEmpty ? "only the new passphrase does" : "the new passphrase and the other unlock methods do"
+            Console.warning("the key file \(Escape.quoted(keyFile)) no longer unlocks \(Escape.quoted(path)); \(rest)")
         }
         if let old = before.profile, old != profile {
             Console.hint("the KDF profile changes from \(old.rawValue) to \(profile.rawValue)")
@@ -215,13 +226,24 @@ struct Passwd: VaultCommand {
 /// Reading one entry for `get` and `export`.
 enum Entries {
     /// The current version of `label`, or its entry version `version` (1 = oldest, as
-    /// `vault show --history` numbers them).
-    static func load(_ label: String, version: Int? = nil, _ options: KeystoreOptions, _ context: Context) async throws -> KeystoreEntry {
-        let (store, _) = try await KeystoreAccess.open(options, context)
-        guard let version else {
-            return try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) { try await store.entry(label) }
+    /// `vault show --history` numbers them). The keystore logs the read (`read` names who reads
+    /// which fields) before it hands the values out; a read it could not log (a keystore that
+    /// cannot be written, unlogged reads allowed) is warned about.
+    /// - Parameter check: runs first on the version's summary (no values, no record), so a
+    ///   refusal that needs only field names hands out nothing and logs nothing.
+    static func load(_ label: String, version: Int? = nil, for read: SecretRead, _ options: KeystoreOptions,
+                     _ context: Context, check: ((KeystoreEntrySummary) throws -> Void)? = nil) async throws -> KeystoreEntry {
+        let (store, path) = try await KeystoreAccess.open(options, context)
+        if let check {
+            let versions = try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) {
+                try await store.versions(label)
+            }
+            if let v = version.map({ $0 <= versions.count ? versions[$0 - 1] : nil }) ?? versions.last { try check(v) }
         }
-        let versions = try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) { try await store.history(label) }
-        return try EntryVersionOption.pick(version, of: versions, label: label)
+        let entry = try await KeystoreAccess.run("cannot read \(Escape.quoted(label))", label: label, in: store) {
+            try await store.entry(label, version: version, for: read)
+        }
+        KeystoreAccess.warnUnlogged(store, path)
+        return entry
     }
 }

@@ -14,7 +14,8 @@ struct Token: VaultCommand {
         prints anything. The token goes to standard output with one LF; --json adds its expiry \
         and the site's base URL (fields in docs/JSON.md). If an earlier refresh was interrupted \
         after sending the refresh token (a killed process, a lost connection), the next call \
-        finds out and says exactly what to do.
+        finds out and says exactly what to do. Every token printed is recorded in the \
+        keystore's audit log (token-read) before it is printed.
 
         Examples:
           TOKEN=$(vault token "Acme BV")
@@ -53,6 +54,7 @@ struct Token: VaultCommand {
             }
             Console.warning("an earlier refresh of \(Escape.quoted(label)) \(what); Exact still accepted the stored refresh token, so nothing was lost")
         }
+        KeystoreAccess.warnUnlogged(connector.keystore, connector.keystore.storage.location)
         let out = try SecretOutput(capacity: token.token.count * 6 + token.baseURL.utf8.count * 6 + 200)
         if json {
             out.text("{\n  \"access_token\": ")

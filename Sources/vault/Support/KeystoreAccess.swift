@@ -218,6 +218,14 @@ enum KeystoreAccess {
         }
     }
 
+    /// Warns when the keystore handed out secrets without their audit record (it cannot be
+    /// written here, and its setting `unlogged-reads` is on): never silent.
+    static func warnUnlogged(_ store: Keystore, _ path: String) {
+        guard store.unloggedReads > 0 else { return }
+        Console.warning("this read was not recorded in the audit log of \(Escape.quoted(path)): the keystore cannot be written here, "
+                        + "and its setting unlogged-reads allows that")
+    }
+
     /// Runs a keystore call about the entry `label`, wording its failure with `context`; when
     /// there is no such entry, the nearest label held is suggested (labels are compared exactly,
     /// so `acme bv` finds nothing where `Acme BV` is stored).

@@ -70,8 +70,37 @@ extension Messages {
             Explanation(text: "the keystore holds no identity \(Escape.quoted(fingerprint))",
                         hints: ["compare it with the fingerprint vault recipient prints: what was sealed to another key cannot be opened here"])
         case .identityRetired(let fingerprint, let retired):
-            Explanation(text: "the identity \(fingerprint) was retired at \(retired); it opens nothing any more",
-                        hints: ["ask the sender to seal again to the current recipient (vault recipient)"])
+            Explanation(text: "sealed to the key \(fingerprint), which was retired at \(retired): it opens nothing any more",
+                        hints: ["ask the sender to seal again to your current recipient (vault recipient), and to replace the old public key file they kept"])
+        case .identityExists(let fingerprint, let state):
+            Explanation(text: "the keystore holds the identity \(fingerprint) already (\(state.rawValue)); nothing was changed",
+                        hints: [state == .current ? "it is the current identity: vault recipient prints it"
+                                : "to open blobs sealed to it again, make it current: vault identity import --make-current FILE"])
+        case .currentIdentity(let fingerprint):
+            Explanation(text: "\(fingerprint) is the current identity, which new blobs are sealed to; it cannot be retired",
+                        hints: ["make a new current identity first (vault rotate), publish it, and retire this one once senders have moved to it"])
+        case .notABackup(let path):
+            Explanation(text: "\(Escape.quoted(path)) is not a vault backup", hints: ["give the file vault backup -o wrote"])
+        case .backupTruncated(let path, let expected, let found):
+            Explanation(text: found == 0 ? "the backup \(Escape.quoted(path)) is empty (0 bytes)"
+                        : "the backup \(Escape.quoted(path)) is cut short: " + (expected.map { "\(found) of its \($0) bytes are there" }
+                                                                              ?? "it ends inside its header, after \(found) bytes"),
+                        hints: ["nothing was restored; copy the whole backup file again from where it is kept, or use another backup"])
+        case .backupDamaged(let path, let detail):
+            Explanation(text: "the backup \(Escape.quoted(path)) is damaged or was altered (\(detail))",
+                        hints: ["nothing was restored; copy the backup again from where it is kept, or use another backup"])
+        case .backupNewerVersion(let found, let supported):
+            Explanation(text: "the backup is format version \(found); this vault reads up to version \(supported)",
+                        hints: ["restore it with a newer vault"])
+        case .wrongBackupSecret(let kind):
+            Explanation(text: kind == "passphrase" ? "wrong passphrase for the backup (or its header was altered)"
+                                                   : "this key file does not open the backup (or its header was altered)",
+                        hints: [kind == "passphrase" ? "the backup has a passphrase of its own, set by vault backup; check --backup-passphrase-file"
+                                                     : "the backup has a key file of its own, made by vault backup; check --backup-key-file"])
+        case .backupProtectedOtherwise(let offered, let needed):
+            Explanation(text: "the backup is protected by a \(needed), not a \(offered)",
+                        hints: [needed == "key file" ? "give its key file: --backup-key-file FILE"
+                                                     : "give its passphrase: --backup-passphrase-file FILE, or run at a terminal"])
         case .invalidKeyFile(let path, let size):
             Explanation(text: "the key file \(Escape.quoted(path)) is \(size) bytes, not \(KeyFile.byteCount)",
                         hints: ["a key file is exactly 32 random bytes, as `vault init --with-key-file` writes it"])
@@ -107,6 +136,62 @@ extension Messages {
                                 + "run the command again (if Exact then refuses the stored refresh token, connect the entry again with vault connect)"])
         case .sodium(let s):
             sodium(s)
+        case .readNotLogged(let cause):
+            Explanation(text: "the read cannot be recorded in the keystore's audit log, so it is refused (\(keystore(cause).text))",
+                        hints: ["every read of secrets is logged in the keystore: make the keystore and its folder writable for this user; "
+                                + "if it must stay read-only, allow unlogged reads first (vault settings unlogged-reads on): such reads then leave no record"])
+        case .noSuchEntryVersion(let label, let version, let count):
+            Explanation(text: "entry \(Escape.quoted(label)) has \(count == 1 ? "one version" : "\(count) versions"); it has no entry version \(version)",
+                        hints: ["see its versions with: vault show --history \(InputFile.shellQuoted(label))"])
+        case .requestRequired(_, let bySetting):
+            Explanation(text: "the blob answers no hand-off request of this keystore, and one is required ("
+                        + (bySetting ? "the keystore's setting require-request is on)" : "--require-request)"),
+                        hints: ["issue a request for this customer (vault request --label LABEL) and ask them to seal again with vault seal --request"]
+                            + (bySetting ? ["to accept blobs without a request again: vault settings require-request off"] : []))
+        case .unknownRequest(let code):
+            Explanation(text: "the blob answers request \(Escape.quoted(code)), which this keystore never issued",
+                        hints: ["it may answer a request of another keystore, or be forged: check with the customer by a channel you trust; "
+                                + "vault requests lists this keystore's requests"])
+        case .requestAnswered(let code, let label, let at):
+            Explanation(text: "request \(Escape.quoted(code)) for \(Escape.quoted(label)) was answered already\(at.isEmpty ? "" : " (at \(at))"); a request is answered once",
+                        hints: ["if the customer sends new credentials, issue a new request: vault request --label \(InputFile.shellQuoted(label))"])
+        case .requestCancelled(let code, let label, let at):
+            Explanation(text: "request \(Escape.quoted(code)) for \(Escape.quoted(label)) was cancelled\(at.isEmpty ? "" : " at \(at)")",
+                        hints: ["if the customer should still send credentials, issue a new request: vault request --label \(InputFile.shellQuoted(label))"])
+        case .requestLabelMismatch(let code, let requested, let sealed):
+            Explanation(text: "the blob answers request \(Escape.quoted(code)), made for \(Escape.quoted(requested)), but is labelled \(Escape.quoted(sealed))",
+                        hints: ["a request binds its label: ask the customer to seal again from the request text without changing the label"])
+        case .requestExpired(let code, let label, let expired):
+            Explanation(text: "request \(Escape.quoted(code)) for \(Escape.quoted(label)) expired at \(expired), before this blob was opened",
+                        hints: ["issue a new request (vault request --label \(InputFile.shellQuoted(label))) and ask the customer to seal again"])
+        case .noSuchRequest(let code):
+            Explanation(text: "this keystore has no request \(Escape.quoted(code))",
+                        hints: ["vault requests lists the requests this keystore issued, with their codes"])
+        case .auditLogBroken(let problem):
+            Explanation(text: "the keystore's audit log is broken: \(auditProblem(problem)); it is not exported",
+                        hints: ["vault log --verify names the first broken link; compare with a backup and with the last export given to your auditor"])
+        }
+    }
+
+    /// The first broken link of an audit chain, or what an export shows, in words.
+    static func auditProblem(_ p: AuditProblem) -> String {
+        switch p {
+        case .missing(let n, let next): "record \(n) is missing (the next record is \(next)): records were removed"
+        case .outOfOrder(let n, let after): "record \(n) comes after record \(after): records were reordered or repeated"
+        case .brokenLink(let n):
+            n == 1 ? "record 1 does not start the chain: it was changed"
+                   : "record \(n) does not carry the hash of record \(n - 1): one of them was changed, or records between them removed"
+        case .cutShort(let state, let log): "the log ends at record \(log), but the keystore's state records \(state): records were cut off the end"
+        case .longerThanState(let state, let log): "the log holds \(log) records, more than the \(state) the keystore's state records"
+        case .headMismatch(let n): "record \(n), the newest, is not the one the keystore's state records: it was changed"
+        case .malformed(let n, let detail): "record \(n) is malformed (\(Escape.forTerminal(detail)))"
+        case .otherKeystore: "the export is of another keystore"
+        case .signature(let detail): "the export's signature does not hold: \(detail)"
+        case .export(let inner): "the export itself was altered: \(auditProblem(inner))"
+        case .olderThanExport(let k, let e):
+            "the keystore's log holds \(k) records, the export \(e): the keystore was put back to an older copy, or records were cut off"
+        case .differsFromExport(let n):
+            "record \(n) differs from the export's: the log was rewritten since the export, or the keystore was put back to an older copy and written since"
         }
     }
 

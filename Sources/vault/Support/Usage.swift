@@ -110,13 +110,17 @@ enum Usage {
     /// that follows is never repeated.
     static func checkSecretOptions(_ args: [String]) throws {
         let end = args.firstIndex(of: "--") ?? args.count
+        let unlockAdd = args.count >= 2 && args[0] == "unlock" && args[1] == "add"
+        if unlockAdd { try checkUnlockAdd(Array(args[2..<max(2, end)])) }
         for arg in args[..<end] where arg.hasPrefix("--") {
             let name = String(arg.dropFirst(2).prefix { $0 != "=" }).lowercased()
             guard secretOptions.contains(name) else { continue }
+            // `vault unlock add --passphrase` is a flag: the passphrase is asked, never given here.
+            if unlockAdd && arg == "--passphrase" { continue }
             let command = args.first.flatMap { commandNames.contains($0) ? $0 : nil }
             var hints: [String] = []
             if name.contains("pass") || name == "pw" {
-                hints.append(name.hasPrefix("new")
+                hints.append(name.hasPrefix("new") || unlockAdd
                     ? "the new passphrase is asked twice at the terminal (echo off), or read from --new-passphrase-file FILE"
                     : "a passphrase is asked at the terminal (echo off), or read from the first line of --passphrase-file FILE")
             } else if command == "seal" || name.hasSuffix("secret") {
@@ -126,6 +130,26 @@ enum Usage {
             }
             hints.append("if you typed a real secret after it, it is now in your shell history: remove it from there, and treat the secret as seen")
             throw CLIFailure.usage("--\(name): vault never takes a secret on the command line", hints: hints)
+        }
+    }
+
+    /// `vault unlock add` takes no word that is not an option or an option's value, and its
+    /// `--passphrase` takes no value: a word there may be a passphrase typed after it, so it is
+    /// refused without being repeated (argument-parser would quote it as an unexpected argument).
+    static func checkUnlockAdd(_ args: [String]) throws {
+        let takesValue: Set<String> = ["--key-file", "--new-passphrase-file", "--kdf", "--name", "--keystore",
+                                       "--unlock-key-file", "--passphrase-file"]
+        var skip = false
+        for arg in args {
+            if skip { skip = false; continue }
+            if arg.hasPrefix("-") && arg != "-" {
+                skip = takesValue.contains(arg)
+                continue
+            }
+            throw CLIFailure.usage("vault unlock add takes no argument but its options; an unexpected word was given (not repeated here: it may be a secret)",
+                                   hints: ["--passphrase takes no value: the new passphrase is asked twice at the terminal (echo off), "
+                                           + "or read from --new-passphrase-file FILE",
+                                           "if you typed a real secret there, it is now in your shell history: remove it from there, and treat the secret as seen"])
         }
     }
 }

@@ -369,6 +369,44 @@ def fingerprint_names(binary, workdir, pub, grouped, fingerprint):
     finish(child, 0)
 
 
+BACKUP_PASSPHRASE = "seven blue lanterns over the harbour"
+
+
+def backup_passphrase(binary, workdir, pub, grouped, fingerprint):
+    """`vault backup` at a terminal asks the backup's own passphrase twice, with echo off."""
+    child = spawn(binary, workdir, ["backup", "--keystore", "ks.vault", "--passphrase-file", "pass.txt",
+                                    "--kdf", "interactive", "-o", "k.backup"])
+    expect(child, "The backup gets a passphrase of its own.")
+    secret(child, "New passphrase: ", BACKUP_PASSPHRASE)
+    secret(child, "The same passphrase again: ", BACKUP_PASSPHRASE)
+    expect(child, "read it back and verified it")
+    transcript = finish(child, 0)
+    if BACKUP_PASSPHRASE in transcript:
+        fail("the backup passphrase appeared on the terminal", child)
+
+
+def restore_retry_passphrase(binary, workdir, pub, grouped, fingerprint):
+    """`vault restore` at a terminal asks the backup's passphrase; a wrong one is asked again."""
+    child = spawn(binary, workdir, ["restore", "k.backup", "--keystore", "restored.vault"])
+    secret(child, "Passphrase of the backup 'k.backup': ", "not " + BACKUP_PASSPHRASE)
+    expect(child, "That passphrase does not open the backup; try again.")
+    secret(child, "Passphrase of the backup 'k.backup': ", BACKUP_PASSPHRASE)
+    expect(child, "restored 'restored.vault'")
+    transcript = finish(child, 0)
+    if BACKUP_PASSPHRASE in transcript:
+        fail("the backup passphrase appeared on the terminal", child)
+
+
+def unlock_add_passphrase(binary, workdir, pub, grouped, fingerprint):
+    """`vault unlock add --passphrase` asks the new passphrase twice, with echo off."""
+    child = spawn(binary, workdir, ["unlock", "add", "--passphrase", "--name", "admin", "--kdf", "interactive",
+                                    "--keystore", "ks.vault", "--unlock-key-file", "ks.key"])
+    secret(child, "New passphrase: ", BACKUP_PASSPHRASE)
+    secret(child, "The same passphrase again: ", BACKUP_PASSPHRASE)
+    expect(child, "added the passphrase 'admin'")
+    finish(child, 0)
+
+
 if __name__ == "__main__":
     scenario, binary, workdir, pub, grouped, fingerprint = sys.argv[1:7]
     globals()[scenario](binary, workdir, pub, grouped, fingerprint)
