@@ -1,2 +1,2 @@
 /// The version of vault and VaultKit.
-public let vaultVersion = "0.1.0"
+public let vaultVersion = "0.2.0"

@@ -3,7 +3,8 @@
  * Runs A and B alternately (A, B, A, B, ...), so both see the same machine load, with standard
  * input, output and error on /dev/null. "{}" in an argument is replaced by the run's number
  * (0, 1, ...; warm-up runs count too), for commands that must not repeat (opening a blob).
- * Prints "MEDIAN_A_MS MEDIAN_B_MS"; exits 1 if any run fails or is killed. */
+ * Prints "MEDIAN_A_MS MEDIAN_B_MS MIN_A_MS MIN_B_MS" (the minimum is the steadiest figure on a
+ * loaded machine); exits 1 if any run fails or is killed. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <spawn.h>
@@ -67,6 +68,6 @@ int main(int argc, char **argv) {
     }
     qsort(ta, runs, sizeof *ta, cmp);
     qsort(tb, runs, sizeof *tb, cmp);
-    printf("%.3f %.3f\n", ta[runs / 2], tb[runs / 2]);
+    printf("%.3f %.3f %.3f %.3f\n", ta[runs / 2], tb[runs / 2], ta[0], tb[0]);
     return 0;
 }

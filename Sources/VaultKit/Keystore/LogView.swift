@@ -23,7 +23,20 @@ final class LogView {
 
     /// The tail chain: BLAKE2b-32(previous ‖ the frame's 54-byte header), from 32 zero bytes.
     static func chain(_ previous: [UInt8], _ frameHeader: UnsafeRawBufferPointer) -> [UInt8] {
-        (try? GenericHash.hashPublic(previous + Array(frameHeader), length: 32)) ?? []
+        var digest = previous
+        chain(&digest, frameHeader)
+        return digest
+    }
+
+    /// The same, in place: an open follows the chain over every frame of the tail (up to
+    /// 4,096), and an array or two per frame was most of that work (docs/PERFORMANCE.md).
+    static func chain(_ digest: inout [UInt8], _ frameHeader: UnsafeRawBufferPointer) {
+        guard digest.count == 32 else { digest = []; return }
+        let ok = digest.withUnsafeMutableBytes { d in
+            (try? GenericHash.hashPublic(UnsafeRawBufferPointer(d), frameHeader, into: d)) != nil
+        }
+        // As before: a digest that cannot be computed matches no committed state.
+        if !ok { digest = [] }
     }
 
     /// The current state of the session's storage, checked with `keys`.
@@ -97,7 +110,7 @@ final class LogView {
                 guard ref.type != .index else { throw .damaged(detail: "an index snapshot at byte \(ref.position) is not the current one") }
                 guard ref.sequence > last else { throw .damaged(detail: "record \(ref.sequence) at byte \(ref.position) is out of order") }
                 last = ref.sequence
-                chain = Self.chain(chain, UnsafeRawBufferPointer(rebasing: b[o..<(o + FrameHeader.byteCount)]))
+                Self.chain(&chain, UnsafeRawBufferPointer(rebasing: b[o..<(o + FrameHeader.byteCount)]))
                 found.append(ref)
                 o += ref.length
             }
@@ -107,6 +120,8 @@ final class LogView {
         guard chain == st.tailDigest, state.recordCount + found.count == st.recordCount, last == st.lastSequence else {
             throw .damaged(detail: "the log does not match its committed state (a record was changed, added or removed)")
         }
+        tailByKey.reserveCapacity(tailByKey.count + found.count)
+        tail.reserveCapacity(tail.count + found.count)
         for r in found {
             tailByKey[r.key, default: []].append(tail.count)
             tail.append(r)

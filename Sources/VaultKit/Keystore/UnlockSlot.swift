@@ -165,6 +165,10 @@ struct UnlockSlot: Equatable {
     struct Opened {
         let secretKey: SecretBytes
         let binding: SecretBytes
+        /// The key pair `unwrap` derived and checked against the slot's public key, so that
+        /// opening the master key does not derive it again (an X25519 base-point
+        /// multiplication, a tenth of a one-shot command's own work).
+        var pair: KeyPair? = nil
     }
 
     /// Unwraps the slot with `kek`: nil when the KEK does not fit (a wrong secret, or an
@@ -179,13 +183,12 @@ struct UnlockSlot: Equatable {
         }
         guard plain.count == 64 else { throw .damaged(detail: "unlock slot \(name): wrapped secret has the wrong size") }
         let opened: Opened
-        let derived: PublicKey
         do {
-            opened = Opened(secretKey: try plain.slice(0, 32), binding: try plain.slice(32, 32))
-            derived = try X25519.publicKey(of: opened.secretKey)
+            let secretKey = try plain.slice(0, 32)
+            opened = Opened(secretKey: secretKey, binding: try plain.slice(32, 32), pair: try KeyPair(secretKey: secretKey))
         } catch { throw .sodium(error) }
         // The AEAD authenticated the public key too: a mismatch is a writer's bug, not a guess.
-        guard derived.bytes == publicKey else { throw .damaged(detail: "unlock slot \(name): its key pair does not match") }
+        guard opened.pair?.publicKey.bytes == publicKey else { throw .damaged(detail: "unlock slot \(name): its key pair does not match") }
         return opened
     }
 
@@ -197,7 +200,9 @@ struct UnlockSlot: Equatable {
         guard tag == sealTag else { throw .damaged(detail: "unlock slot \(name): its sealed master key was not made by this keystore") }
         let master: SecretBytes
         do {
-            master = try SealedBox.open(sealedMaster, with: try KeyPair(secretKey: opened.secretKey))
+            let pair: KeyPair
+            if let known = opened.pair { pair = known } else { pair = try KeyPair(secretKey: opened.secretKey) }
+            master = try SealedBox.open(sealedMaster, with: pair)
         } catch {
             guard error == .sealOpenFailed else { throw .sodium(error) }
             throw .damaged(detail: "unlock slot \(name): its sealed master key does not open")

@@ -50,6 +50,26 @@ public enum GenericHash {
         return out
     }
 
+    /// The unkeyed BLAKE2b digest of public `first ‖ second`, `out.count` bytes, written to
+    /// `out` (which may be `first`): the keystore's tail chain, computed for every frame of the
+    /// tail at each open, without an array for the message and another for the digest.
+    /// - Throws: `SodiumError.invalidLength` for an output size outside libsodium's limits.
+    public static func hashPublic(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer,
+                                  into out: UnsafeMutableRawBufferPointer) throws(SodiumError) {
+        Sodium.ensureInitialized()
+        guard (minByteCount...maxByteCount).contains(out.count) else {
+            throw .invalidLength(what: "generichash output", expected: maxByteCount, actual: out.count)
+        }
+        let count = first.count + second.count
+        let rc = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { m in
+            // The message is copied first, so `out` may overlap `first`.
+            if first.count > 0 { UnsafeMutableRawBufferPointer(m).copyMemory(from: first) }
+            if second.count > 0 { UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(m)[first.count...]).copyMemory(from: second) }
+            return crypto_generichash(out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count, m.baseAddress, UInt64(count), nil, 0)
+        }
+        guard rc == 0 else { throw .unexpectedFailure(call: "crypto_generichash") }
+    }
+
     /// A secret subkey: the `length`-byte keyed BLAKE2b digest of the public `context` under
     /// `key`, written straight to secret memory.
     /// - Throws: `SodiumError.invalidLength`, `.outOfMemory`, `.unexpectedFailure`.

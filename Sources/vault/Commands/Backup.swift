@@ -139,6 +139,7 @@ struct BackupCommand: VaultCommand {
 /// `vault restore FILE --keystore PATH`: a backup brought back into a new keystore (issue 12).
 struct Restore: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "restore",
         abstract: "Restore a backup into a new keystore, unlocked as the backed-up one was.",
         discussion: """
         FILE is a backup written by vault backup (- for standard input), opened with its own \

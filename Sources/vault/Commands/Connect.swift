@@ -7,6 +7,7 @@ import VaultKit
 /// customer's Exact Online, and stores the tokens under the entry (never shown).
 struct Connect: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "connect",
         abstract: "Connect an entry to the customer's Exact Online (once): the authorisation URL, then the code.",
         discussion: """
         Prints the authorisation URL (with a new random state, recorded in the keystore). Open \

@@ -50,6 +50,7 @@ enum IdentityJSON {
 /// `vault rotate`: a new current identity (issue 12).
 struct Rotate: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rotate",
         abstract: "Make a new current identity: the recipient new blobs are sealed to from now on.",
         discussion: """
         Prints the new recipient string and its fingerprint, as vault init does: publish them \
@@ -83,6 +84,7 @@ struct Rotate: VaultCommand {
 /// `vault retire FINGERPRINT` (issue 12).
 struct Retire: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "retire",
         abstract: "Retire an identity: blobs sealed to it are refused from now on.",
         discussion: """
         FINGERPRINT is one of vault identities' (SHA256: and 64 hex digits; spaces, colons and \

@@ -36,7 +36,7 @@ extension OpenCommand {
             i += 1
         }
         guard let first = files.first else { return nil }
-        guard var command = try Vault.parseAsRoot(["open"] + options + [first]) as? OpenCommand else { return nil }
+        guard var command = try Runner.parse(["open"] + options + [first]) as? OpenCommand else { return nil }
         command.files = files
         return command
     }

@@ -4,6 +4,7 @@ import VaultKit
 /// `vault status LABEL [--json]`: an entry's Exact Online connection, never a token.
 struct Status: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show an entry's Exact Online connection: connected or not, token expiry, last refresh, refresh token age.",
         discussion: """
         Never shows a token. Warns when the refresh token is \(ExactConnectionStatus.warnAfterDays) days \

@@ -5,6 +5,7 @@ import VaultKit
 /// the receiving system, which never sees the client secret or the refresh token.
 struct Token: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "token",
         abstract: "Print an Exact Online access token valid for at least --min-valid seconds.",
         discussion: """
         The stored access token is printed if it is valid long enough; otherwise vault \

@@ -52,7 +52,7 @@ struct UnlockList: VaultCommand {
         }
         let rows = [["NAME", "KIND", "KDF", "ADDED", ""]]
             + methods.map { [$0.name, $0.kind.rawValue, $0.profile?.rawValue ?? "-", $0.created, $0.name == used.name ? "(unlocked with)" : ""] }
-        Console.out(Table.render(rows).split(separator: "\n").map { $0.replacingOccurrences(of: " +$", with: "", options: .regularExpression) }
+        Console.out(Table.render(rows).split(separator: "\n").map { line in String(line.reversed().drop(while: { $0 == " " }).reversed()) }
             .joined(separator: "\n") + "\n")
     }
 }
@@ -262,7 +262,7 @@ extension CLIFailure {
     /// The failure with an option's name replaced in its message and hints.
     func renaming(_ option: String, to other: String) -> CLIFailure {
         var f = self
-        func swap(_ s: String) -> String { s.replacingOccurrences(of: option + " ", with: other + " ").replacingOccurrences(of: option + ",", with: other + ",") }
+        func swap(_ s: String) -> String { s.replacing(option + " ", with: other + " ").replacing(option + ",", with: other + ",") }
         f.message = swap(f.message)
         f.hints = f.hints.map(swap)
         return f

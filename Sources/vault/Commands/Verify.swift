@@ -4,6 +4,7 @@ import VaultKit
 /// `vault verify`: authenticates every record of the keystore (issue 8 item 5).
 struct Verify: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check the whole keystore: every record decrypts and authenticates, and the log matches its committed state.",
         discussion: """
         Reads every record, not only those a command needs, and reports the first that is \\

@@ -5,6 +5,7 @@ import VaultKit
 /// HashCode with the entry's webhook secret, which never leaves the keystore.
 struct Webhook: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "webhook",
         abstract: "Check Exact Online webhooks with an entry's webhook secret.",
         subcommands: [WebhookVerify.self]
     )

@@ -10,7 +10,7 @@ enum BuildInfo {
         return text.isEmpty ? nil : text
     }
 
-    /// `vault 0.1.0 (commit 1f3c…, libsodium 1.0.18)`; a build not made by scripts/release says
+    /// `vault 0.2.0 (commit 1f3c…, libsodium 1.0.18)`; a build not made by scripts/release says
     /// `not a release build` where the commit would be.
     static var versionLine: String {
         let origin = commit.map { "commit \($0)" } ?? "not a release build"

@@ -40,7 +40,7 @@ enum Runner {
         var command: ParsableCommand
         do {
             try Usage.check(args)
-            command = try OpenCommand.parseMany(args) ?? Vault.parseAsRoot(args)
+            command = try OpenCommand.parseMany(args) ?? parse(args)
         } catch let failure as CLIFailure {
             Console.report(failure)
             exit(failure.status.rawValue)
@@ -70,6 +70,21 @@ enum Runner {
             Console.report(Messages.failure("", error))
             exit(ExitStatus.failed.rawValue)
         }
+    }
+
+    /// The command `args` name, parsed. A one-shot command is parsed by its own type alone
+    /// (`vault get …` by `Get`): argument-parser then reflects over that command only, not
+    /// over the whole tree of seventeen (docs/PERFORMANCE.md, "Start-up"). Anything that parse
+    /// does not turn into a vault command — help, `help`, an unknown command, a usage mistake,
+    /// completions, a command group — is parsed again from the root, so every message, help
+    /// text and status is argument-parser's answer for the whole tree, as before.
+    /// - Throws: argument-parser's errors, from the parse from the root.
+    static func parse(_ args: [String]) throws -> ParsableCommand {
+        if let name = args.first, let type = Vault.commands.first(where: { $0._commandName == name }),
+           let command = try? type.parseAsRoot(Array(args.dropFirst())), command is any VaultCommand {
+            return command
+        }
+        return try Vault.parseAsRoot(args)
     }
 
     /// The variables vault reads (CLI.md); each must be UTF-8 text, like every argument.

@@ -25,25 +25,13 @@ extension VaultCommand {
 final class Context {
     private var terminalChecked = false
     private var cachedTerminal: Terminal?
-    let environment: [String: String]
+    let environment = Environment()
 
-    init(environment: [String: String] = Context.processEnvironment()) {
-        self.environment = environment
-    }
-
-    /// The environment of this process, read from `environ` (the first `NAME=` wins, as getenv).
-    static func processEnvironment() -> [String: String] {
-        var result: [String: String] = [:]
-        var p = environ
-        while let entry = p.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                let name = String(text[..<eq])
-                if result[name] == nil { result[name] = String(text[text.index(after: eq)...]) }
-            }
-            p += 1
-        }
-        return result
+    /// The variables of this process, each read with getenv when a command asks for it: a
+    /// dictionary of the whole environment, built at every start, cost more than the few
+    /// lookups a command makes (docs/PERFORMANCE.md, "Start-up").
+    struct Environment {
+        subscript(name: String) -> String? { getenv(name).map { String(cString: $0) } }
     }
 
     /// The terminal, or nil when there is none (then nothing may be asked).
