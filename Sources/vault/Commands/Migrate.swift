@@ -5,6 +5,7 @@ import VaultKit
 /// a PostgreSQL database, either way), then checks the copy (docs/KEYSTORE.md §13).
 struct Migrate: VaultCommand {
     static let configuration = CommandConfiguration(
+        commandName: "migrate",
         abstract: "Copy a keystore to another back end (a file into PostgreSQL, or back) and check the copy.",
         discussion: """
         Copies the keystore at --from to --to, where no keystore may exist yet (nothing is \\
