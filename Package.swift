@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -12,8 +12,15 @@ let package = Package(
         // The helper `vault` runs to talk to Exact Online; installed beside `vault`.
         .executable(name: "vault-http", targets: ["vault-http"]),
     ],
+    // PostgreSQL keystores (docs/KEYSTORE.md §13) need postgres-nio and SwiftNIO, which take
+    // minutes to build: only `swift build --traits PostgreSQL` (the release build) builds them;
+    // the everyday binary and `scripts/test` do not.
+    traits: [
+        .trait(name: "PostgreSQL", description: "Keystores in a PostgreSQL database (postgres:// addresses)."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The system's libsodium, found through pkg-config; nothing is vendored.
@@ -23,6 +30,15 @@ let package = Package(
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
         .target(name: "VaultKit", dependencies: ["CSodium"]),
+        // The PostgreSQL back end of the keystore storage protocol. Without the trait it compiles
+        // to an empty module and postgres-nio is not built.
+        .target(
+            name: "VaultPostgres",
+            dependencies: [
+                "VaultKit",
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+            ]
+        ),
         // The few process and terminal calls Glibc does not import (prctl).
         .target(name: "CVaultSys"),
         // The commit the binary was built from, defined only by scripts/release (`vault --version`).
@@ -30,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "vault",
             dependencies: [
-                "VaultKit", "CVaultSys", "CVaultBuild",
+                "VaultKit", "CVaultSys", "CVaultBuild", "VaultPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Bind every symbol at start (and full RELRO): lazy binding runs the dynamic
@@ -54,12 +70,12 @@ let package = Package(
         .target(name: "CFuzzDriver"),
         .executableTarget(name: "vault-fuzz", dependencies: ["VaultKit", "CFuzzDriver"]),
         // Test helper: several of these contend for one keystore in the keystore tests.
-        .executableTarget(name: "keystore-stress", dependencies: ["VaultKit"]),
+        .executableTarget(name: "keystore-stress", dependencies: ["VaultKit", "VaultPostgres"]),
         // Benchmark for docs/PERFORMANCE.md; run it in release mode, never as a unit test.
         .executableTarget(name: "keystore-bench", dependencies: ["VaultKit"]),
         .testTarget(
             name: "VaultKitTests",
-            dependencies: ["VaultKit", "VaultExactHTTP", "keystore-stress"],
+            dependencies: ["VaultKit", "VaultExactHTTP", "keystore-stress", "VaultPostgres"],
             exclude: ["Vectors", "Interop", "Fixtures"]
         ),
         // Runs the built `vault` binary as a user would; depends on it so it is built first.

@@ -53,6 +53,7 @@ struct Vault: ParsableCommand {
         Status.self,
         Webhook.self,
         Verify.self,
+        Migrate.self,
         Seal.self,
         FingerprintCommand.self,
         Inspect.self,

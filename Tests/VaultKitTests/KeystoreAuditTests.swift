@@ -5,13 +5,14 @@ import XCTest
 /// The audit log (issue 13, docs/KEYSTORE.md §2.8): a record for every change and every read
 /// of secrets, in the same commit; a chain whose breaks `verifyAuditLog` names; an export whose
 /// signed head an auditor checks with the recipient alone, and against which a keystore put
-/// back to an older copy is seen.
+/// back to an older copy is seen. On the back end the run names (`TestBackEnd`), but for the
+/// two tests that put a file back or serve it read-only.
 final class KeystoreAuditTests: XCTestCase {
     func operations(_ ks: Keystore) async throws -> [String] { try await ks.auditLog().map(\.record.operation) }
 
     /// Every operation of the keystore, in order, and the record each one leaves.
     func testEveryChangeAndEveryReadOfSecretsLeavesItsRecord() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         let original = try await ks.identity().publicKey.fingerprint
         var expected = ["init"]
@@ -78,7 +79,7 @@ final class KeystoreAuditTests: XCTestCase {
         try await ks.compact()
         expected.append("compact")
 
-        let reopened = try await Keystore.open(at: f.path, unlock: .keyFile(path: newKey))
+        let reopened = try await f.open(.keyFile(path: newKey))
         let log = try await reopened.auditLog()
         XCTAssertEqual(log.map(\.record.operation), expected)
         XCTAssertEqual(log.map(\.record.number), Array(1...UInt64(expected.count)))
@@ -113,7 +114,7 @@ final class KeystoreAuditTests: XCTestCase {
     /// Issue 12's operations (merged after the log): rotate, retire, import, export of an
     /// identity, a backup and its restore, each with its records.
     func testKeyOperationsLeaveTheirRecords() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         let first = try await ks.identity().publicKey.fingerprint
         let start = try await ks.auditLog().count
@@ -153,7 +154,7 @@ final class KeystoreAuditTests: XCTestCase {
     /// A change and its record are one commit: a refused change leaves no record, and the
     /// state's count and head always name the newest record.
     func testARefusedChangeLeavesNoRecordAndTheStateHoldsTheHead() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         let e = sampleEntry()
         try await ks.insert(e)
@@ -214,9 +215,10 @@ final class KeystoreAuditTests: XCTestCase {
         }
     }
 
-    /// A keystore with a few records: init, open, read, open, read.
-    func keystoreWithHistory() async throws -> KeystoreFixture {
-        let f = try KeystoreFixture()
+    /// A keystore with a few records: init, open, read, open, read; on the run's back end
+    /// unless `file`.
+    func keystoreWithHistory(file: Bool = false) async throws -> KeystoreFixture {
+        let f = try KeystoreFixture(onTestBackEnd: file ? nil : ())
         let ks = try await f.create()
         try await ks.insert(sampleEntry())
         _ = try await ks.entry("Acme BV", for: .get(field: "client_secret"))
@@ -276,7 +278,7 @@ final class KeystoreAuditTests: XCTestCase {
     func vault(_ args: [String], _ f: KeystoreFixture) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = productsDirectory().appendingPathComponent("vault")
-        p.arguments = args + ["--keystore", f.path, "--key-file", f.keyPath]
+        p.arguments = args + ["--keystore", f.location, "--key-file", f.keyPath]
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -304,7 +306,7 @@ final class KeystoreAuditTests: XCTestCase {
     }
 
     func testAKeystorePutBackToAnOlderCopyIsDetectedAgainstALaterExport() async throws {
-        let f = try await keystoreWithHistory()
+        let f = try await keystoreWithHistory(file: true)
         let older = try f.bytes()
         let ks = try await f.open()
         _ = try await ks.entry("Acme BV", for: .get(field: "client_id"))

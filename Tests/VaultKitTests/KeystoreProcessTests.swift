@@ -21,9 +21,9 @@ final class KeystoreProcessTests: XCTestCase {
     }
 
     func testEightProcessesTimesFiftyInsertsLoseNothing() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         _ = try await f.create()
-        let procs = try (0..<8).map { try start(["insert", f.path, f.keyPath, "p\($0)", "50"]) }
+        let procs = try (0..<8).map { try start(["insert", f.location, f.keyPath, "p\($0)", "50"]) }
         for p in procs { p.waitUntilExit() }
         XCTAssertEqual(procs.map(\.terminationStatus), Array(repeating: 0, count: 8))
         let ks = try await f.open()
@@ -34,17 +34,17 @@ final class KeystoreProcessTests: XCTestCase {
     }
 
     func testTwoProcessesContendingForOneTokenLease() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         try await ks.insert(sampleEntry())
         let log = f.dir + "/lease.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         // Two processes at once, then two more; each refreshes once, holding the lease 150 ms.
         let procs = try (0..<2).map { _ in
-            try start(["lease", f.path, f.keyPath, "Acme BV", "150", log])
+            try start(["lease", f.location, f.keyPath, "Acme BV", "150", log])
         }
         for p in procs { p.waitUntilExit() }
-        let more = try (0..<2).map { _ in try start(["lease", f.path, f.keyPath, "Acme BV", "150", log]) }
+        let more = try (0..<2).map { _ in try start(["lease", f.location, f.keyPath, "Acme BV", "150", log]) }
         for p in more { p.waitUntilExit() }
         XCTAssertEqual((procs + more).map(\.terminationStatus), [0, 0, 0, 0])
         // Never two holders at once: the intervals do not overlap.
@@ -58,12 +58,12 @@ final class KeystoreProcessTests: XCTestCase {
     }
 
     func testCrashedLeaseHolderBlocksOthersOnlyUntilItsLeaseExpires() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         try await ks.insert(sampleEntry())
         let log = f.dir + "/lease.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let crashed = try start(["lease", f.path, f.keyPath, "Acme BV", "0", log, "crash"])
+        let crashed = try start(["lease", f.location, f.keyPath, "Acme BV", "0", log, "crash"])
         crashed.waitUntilExit()
         XCTAssertEqual(crashed.terminationStatus, 3)
         // Its 2-second lease is still recorded: a short wait times out, a longer one succeeds.
@@ -80,13 +80,13 @@ final class KeystoreProcessTests: XCTestCase {
     }
 
     func testSIGKILLDuringInsertsAndCompactionsLeavesAConsistentKeystore() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         _ = try await f.create()
         var before = 0
         for round in 0..<8 {
             // One process appends while another rewrites the file by rename; both are killed.
-            let p = try start(["insert", f.path, f.keyPath, "r\(round)", "1000"])
-            let c = try start(["compact", f.path, f.keyPath, "1000"])
+            let p = try start(["insert", f.location, f.keyPath, "r\(round)", "1000"])
+            let c = try start(["compact", f.location, f.keyPath, "1000"])
             usleep(useconds_t.random(in: 30_000...120_000))
             kill(p.processIdentifier, SIGKILL)
             kill(c.processIdentifier, SIGKILL)

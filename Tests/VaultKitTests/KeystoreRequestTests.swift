@@ -4,13 +4,13 @@ import XCTest
 
 /// Hand-off requests in the keystore (issue 13, FORMAT.md §7): one answer per code, with the
 /// request's label (its comparison form), before its expiry, decided under the commit's lock,
-/// inside `store`'s single commit too.
+/// inside `store`'s single commit too. On the back end the run names (`TestBackEnd`).
 final class KeystoreRequestTests: XCTestCase {
     var f: KeystoreFixture!
     var ks: Keystore!
 
     override func setUp() async throws {
-        f = try KeystoreFixture()
+        f = try KeystoreFixture(onTestBackEnd: ())
         ks = try await f.create()
     }
 
@@ -134,7 +134,7 @@ final class KeystoreRequestTests: XCTestCase {
         try KeyFile.create(at: newKey)
         try await ks.changeProtection(to: .keyFile(path: newKey))
         try await ks.compact()
-        let reopened = try await Keystore.open(at: f.path, unlock: .keyFile(path: newKey))
+        let reopened = try await f.open(.keyFile(path: newKey))
         let all = Dictionary(uniqueKeysWithValues: try await reopened.requests().map { ($0.code, $0.state) })
         XCTAssertEqual(all, [r.code: .cancelled, other.code: .open])
         try await reopened.insert(answer(other.code, label: "Other"))

@@ -28,12 +28,12 @@ final class KeystoreStorageTests: XCTestCase {
     }
 
     func testAFileImageOpensInMemory() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         try await ks.insert(sampleEntry())
         let created = try await ks.identityCreated()
         XCTAssertTrue(Timestamp.isValid(created))
-        let mem = try await Keystore.open(storage: MemoryKeystoreStorage(image: try f.bytes()), unlock: .keyFile(path: f.keyPath))
+        let mem = try await Keystore.open(storage: MemoryKeystoreStorage(image: try await f.image()), unlock: .keyFile(path: f.keyPath))
         expectEqual(try await mem.identity().publicKey, try await ks.identity().publicKey)
         expectEqual(try await mem.identityCreated(), created)
         expectEqual(try await mem.list().map(\.label), ["Acme BV"])

@@ -7,13 +7,14 @@ import XCTest
 /// one label span both, and a cut below the committed log end is damage, never an older keystore.
 final class KeystoreTailTests: XCTestCase {
     func testSnapshotAndTailMerge() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         // 2,100 entries = 4,200 records: over the tail bound, so the second commit writes a snapshot.
         try await ks.insert(contentsOf: (0..<1050).map { sampleEntry(label: "e\($0)", secretValue: "v\($0)") })
-        XCTAssertNotEqual(Layout(try f.bytes()).frames.last?.type, 10, "no snapshot yet")
+        let start = Layout(try await f.image())
+        XCTAssertNotEqual(start.frames.last?.type, 10, "no snapshot yet")
         try await ks.insert(contentsOf: (1050..<2100).map { sampleEntry(label: "e\($0)", secretValue: "v\($0)") })
-        let afterBulk = Layout(try f.bytes())
+        let afterBulk = Layout(try await f.image())
         XCTAssertNotEqual(afterBulk.indexPosition, 0)
         XCTAssertEqual(afterBulk.frames.last?.type, 10, "the snapshot ends the commit")
         try await ks.insert(sampleEntry(label: "e7", secretValue: "newer"), replace: true)
@@ -28,7 +29,9 @@ final class KeystoreTailTests: XCTestCase {
         let report = try await reopened.verify()
         XCTAssertEqual(report.entries, 2099)
         XCTAssertEqual(report.versions, 2100)
-        // A cut below the committed log end: damage, never read as an older keystore.
+        // A cut below the committed log end: damage, never read as an older keystore (on
+        // PostgreSQL: PostgresKeystoreTests.testRowsDroppedOrEditedAreRefused).
+        guard !f.isDatabase else { return }
         let bytes = try f.bytes()
         try f.write(Array(bytes.dropLast(7)))
         do { _ = try await f.open(); XCTFail("a cut log was accepted") } catch KeystoreError.damaged(let detail) {
@@ -39,18 +42,19 @@ final class KeystoreTailTests: XCTestCase {
     /// The snapshot is rewritten once the tail passes its bound again, and compaction keeps it
     /// exact: verify() rebuilds the live set from the whole log and compares.
     func testSnapshotsFollowChurn() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         for round in 0..<4 {
             try await ks.insert(contentsOf: (0..<1050).map { sampleEntry(label: "r\(round)-\($0)") })
             if round > 0 { try await ks.remove("r\(round - 1)-0") }
         }
-        let frames = Layout(try f.bytes()).frames
+        let frames = Layout(try await f.image()).frames
         XCTAssertEqual(frames.filter { $0.type == 10 }.count, 3, "the one of creation and two more, the older ones dead")
         try await f.open().verify()
         expectEqual(try await f.open().list().count, 4 * 1050 - 3)
         try await ks.compact()
-        XCTAssertEqual(Layout(try f.bytes()).frames.filter { $0.type == 10 }.count, 1)
+        let snapshots = Layout(try await f.image()).frames.filter { $0.type == 10 }.count
+        XCTAssertEqual(snapshots, 1)
         let report = try await f.open().verify()
         XCTAssertEqual(report.entries, 4 * 1050 - 3)
     }
@@ -59,7 +63,7 @@ final class KeystoreTailTests: XCTestCase {
 /// `insert` says whether it kept an earlier version, decided under its own lock.
 final class KeystoreReplaceResultTests: XCTestCase {
     func testInsertReportsWhetherItSupersededAnEntry() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let store = try await f.create()
         let first = try await store.insert(sampleEntry(label: "Acme BV"))
         XCTAssertFalse(first)
@@ -75,7 +79,7 @@ final class KeystoreReplaceResultTests: XCTestCase {
 /// `store` gives each entry its own outcome in one commit: refused ones change nothing.
 final class KeystoreBatchStoreTests: XCTestCase {
     func testStoreGivesPerEntryOutcomes() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         let taken = randomBlobID()
         try await ks.insert(sampleEntry(label: "old", blobID: taken))

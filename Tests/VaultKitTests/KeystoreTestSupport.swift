@@ -4,27 +4,54 @@ import XCTest
 
 /// A temporary directory with a key file, removed when the test ends. Keystores in tests are
 /// unlocked by key files, or by passphrases at the `interactive` profile, to keep Argon2id cheap.
+/// `KeystoreFixture(onTestBackEnd: ())` puts the keystore on the back end the run names
+/// (`TestBackEnd`: a file, or a new schema on the PostgreSQL server of VAULT_TEST_POSTGRES).
 final class KeystoreFixture {
     let dir: String
+    /// The keystore file, or the database address as the storage names it in errors.
     let path: String
     let keyPath: String
+    /// The postgres:// address when the keystore is in a database.
+    let address: String?
 
-    init() throws {
+    init(onTestBackEnd: Void? = nil) throws {
         dir = NSTemporaryDirectory() + "keystore-test-" + Random.bytes(6).map { String(format: "%02x", $0) }.joined()
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        path = dir + "/test.vault"
         keyPath = dir + "/test.key"
         try KeyFile.create(at: keyPath)
+        if onTestBackEnd != nil, let a = try TestBackEnd.newDatabaseAddress() {
+            address = a
+            path = try TestBackEnd.storage(a).location
+        } else {
+            address = nil
+            path = dir + "/test.vault"
+        }
     }
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
-    func create() async throws -> Keystore {
-        try await Keystore.create(at: path, protection: .keyFile(path: keyPath))
+    var isDatabase: Bool { address != nil }
+
+    /// What a process is given to find the keystore: the file or the address.
+    var location: String { address ?? path }
+
+    /// A new storage object for the keystore (as another process would open it).
+    func storage() throws -> any KeystoreStorage {
+        if let address { return try TestBackEnd.storage(address) }
+        return try FileKeystoreStorage(path: path)
     }
 
-    func open() async throws -> Keystore {
-        try await Keystore.open(at: path, unlock: .keyFile(path: keyPath))
+    func create(_ protection: KeystoreProtection? = nil) async throws -> Keystore {
+        try await Keystore.create(storage: try storage(), protection: protection ?? .keyFile(path: keyPath))
+    }
+
+    func open(_ unlock: KeystoreUnlock? = nil) async throws -> Keystore {
+        try await Keystore.open(storage: try storage(), unlock: unlock ?? .keyFile(path: keyPath))
+    }
+
+    /// Every stored byte, as a keystore file would hold them (any back end).
+    func image() async throws -> [UInt8] {
+        try await storage().withAccess(exclusive: false) { (s) throws(KeystoreError) in try s.storedImage() }
     }
 
     func bytes() throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }

@@ -4,7 +4,7 @@ import XCTest
 
 final class KeystoreTests: XCTestCase {
     func testCreateOpenInsertRead() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let created = try await f.create()
         let pk = try await created.identity().publicKey
         let e = sampleEntry()
@@ -26,27 +26,29 @@ final class KeystoreTests: XCTestCase {
     }
 
     func testFileIsPrivateAndNeverOverwritten() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         _ = try await f.create()
         var st = stat()
-        XCTAssertEqual(stat(f.path, &st), 0)
-        XCTAssertEqual(st.st_mode & 0o777, 0o600)
-        let before = try f.bytes()
+        if !f.isDatabase {
+            XCTAssertEqual(stat(f.path, &st), 0)
+            XCTAssertEqual(st.st_mode & 0o777, 0o600)
+        }
+        let before = try await f.image()
         await assertThrows(.alreadyExists(path: f.path)) { try await f.create() }
-        XCTAssertEqual(try f.bytes(), before)
+        expectEqual(try await f.image(), before)
         XCTAssertEqual(stat(f.keyPath, &st), 0)
         XCTAssertEqual(st.st_mode & 0o777, 0o600)
         XCTAssertEqual(st.st_size, 32)
     }
 
     func testPassphraseUnlockAndChange() async throws {
-        let f = try KeystoreFixture()
-        let ks = try await Keystore.create(at: f.path, protection: .passphrase(secret("correct horse"), profile: .interactive))
+        let f = try KeystoreFixture(onTestBackEnd: ())
+        let ks = try await f.create(.passphrase(secret("correct horse"), profile: .interactive))
         try await ks.insert(sampleEntry())
-        _ = try await Keystore.open(at: f.path, unlock: .passphrase(secret("correct horse")))
+        _ = try await f.open(.passphrase(secret("correct horse")))
         try await ks.changeProtection(to: .passphrase(secret("battery staple"), profile: .interactive))
-        await assertThrows(.wrongPassphrase(profiles: [.interactive])) { try await Keystore.open(at: f.path, unlock: .passphrase(secret("correct horse"))) }
-        let reopened = try await Keystore.open(at: f.path, unlock: .passphrase(secret("battery staple")))
+        await assertThrows(.wrongPassphrase(profiles: [.interactive])) { try await f.open(.passphrase(secret("correct horse"))) }
+        let reopened = try await f.open(.passphrase(secret("battery staple")))
         expectEqual(string(try await reopened.entry("Acme BV").field("client_secret")), "EKKQh8KqRptS")
         // The handle that changed it keeps working, and so does one opened before.
         try await ks.insert(sampleEntry(label: "Other"))
@@ -54,13 +56,13 @@ final class KeystoreTests: XCTestCase {
         // Switching to a key file.
         try await ks.changeProtection(to: .keyFile(path: f.keyPath))
         await assertThrows(.unlockMethodNotAvailable(offered: "passphrase", available: ["key file"])) {
-            try await Keystore.open(at: f.path, unlock: .passphrase(secret("battery staple")))
+            try await f.open(.passphrase(secret("battery staple")))
         }
         expectEqual(try await f.open().list().count, 2)
     }
 
     func testReplaceKeepsHistory() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         try await ks.insert(sampleEntry(secretValue: "first"))
         await assertThrows(.labelInUse(label: "Acme BV")) { try await ks.insert(sampleEntry(secretValue: "second")) }
@@ -72,7 +74,7 @@ final class KeystoreTests: XCTestCase {
     }
 
     func testReplayRefusedEvenAfterRemove() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         let id = randomBlobID()
         try await ks.insert(sampleEntry(label: "Acme BV", blobID: id))
@@ -92,7 +94,7 @@ final class KeystoreTests: XCTestCase {
     }
 
     func testLabelsComparedAfterNFCCaseSensitive() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         try await ks.insert(sampleEntry(label: "Caf\u{E9}"))           // precomposed é
         expectEqual(try await ks.entry("Cafe\u{301}").label, "Caf\u{E9}") // e + combining acute
@@ -103,7 +105,7 @@ final class KeystoreTests: XCTestCase {
     }
 
     func testInvalidEntriesRefused() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         await assertThrows(.invalidEntry(detail: "blob id is not 32 lower-case hex digits")) {
             try await ks.insert(sampleEntry(blobID: "ABC"))
@@ -120,21 +122,21 @@ final class KeystoreTests: XCTestCase {
     }
 
     func testBulkInsertIsAllOrNothing() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         let id = randomBlobID()
         try await ks.insert(sampleEntry(label: "taken", blobID: id))
-        let before = try f.bytes()
+        let before = try await f.image()
         await assertThrows(.replay(blobID: id, label: "taken")) {
             try await ks.insert(contentsOf: [sampleEntry(label: "a"), sampleEntry(label: "b", blobID: id)])
         }
-        XCTAssertEqual(try f.bytes(), before)
+        expectEqual(try await f.image(), before)
         try await ks.insert(contentsOf: (0..<50).map { sampleEntry(label: "bulk \($0)") })
         expectEqual(try await f.open().list().count, 51)
     }
 
     func testTokenLeaseStoresState() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         try await ks.insert(sampleEntry())
         let first = try await ks.withTokenLease("Acme BV") { state in
@@ -158,7 +160,7 @@ final class KeystoreTests: XCTestCase {
     }
 
     func testCompactionKeepsLiveStateAndDropsChurn() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         try await ks.insert(sampleEntry())
         try await ks.insert(sampleEntry(label: "gone"))
@@ -168,21 +170,22 @@ final class KeystoreTests: XCTestCase {
             }
         }
         try await ks.remove("gone")
-        let before = try f.bytes().count
+        let before = try await f.image().count
         let log = try await ks.auditLog()
-        let stale = f.path + ".tmp-0123abcd"   // what a rewrite killed half-way leaves
+        let stale = f.dir + "/test.vault.tmp-0123abcd"   // what a rewrite killed half-way leaves
         _ = FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3]))
         try await ks.compact()
-        XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
+        XCTAssertEqual(FileManager.default.fileExists(atPath: stale), f.isDatabase)
         // The superseded leases and token states go; every audit record (two per lease cycle
-        // here) stays, so the file shrinks by a quarter rather than by half.
-        XCTAssertLessThan(try f.bytes().count, before * 3 / 4)
+        // here) stays, so the keystore shrinks by a quarter rather than by half.
+        let after = try await f.image().count
+        XCTAssertLessThan(after, before * 3 / 4)
         let reopened = try await f.open()
         try await reopened.verify()
         // Compaction keeps the audit log intact: the same records, and its own at the end.
-        let after = try await reopened.auditLog()
-        expectEqual(Array(after.prefix(log.count)), log)
-        expectEqual(after.last?.record.operation, "compact")
+        let kept = try await reopened.auditLog()
+        expectEqual(Array(kept.prefix(log.count)), log)
+        expectEqual(kept.last?.record.operation, "compact")
         expectEqual(try await reopened.verifyAuditLog().problem, nil)
         expectEqual(try await reopened.list().map(\.label), ["Acme BV"])
         let state = try await reopened.withTokenLease("Acme BV") { $0.map { _ in nil } ?? nil }
@@ -193,7 +196,7 @@ final class KeystoreTests: XCTestCase {
     /// its new file left the `.tmp-` copy until the next rewrite; an append (`vault open`,
     /// `vault remove`) did not remove it, so it could stay for good. Every writer removes it now.
     func testEveryWriterRemovesATemporaryAKilledRewriteLeft() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture()   // the file back end's own temporaries
         let ks = try await f.create()
         let stale = f.path + ".tmp-4de5ea42e3c85d90"
         _ = FileManager.default.createFile(atPath: stale, contents: Data(try f.bytes()))
@@ -211,7 +214,7 @@ final class KeystoreTests: XCTestCase {
     }
 
     func testSymlinkResolvedAndLockBesideRealFile() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture()   // files only
         _ = try await f.create()
         let link = f.dir + "/link.vault"
         XCTAssertEqual(symlink(f.path, link), 0)
@@ -226,7 +229,7 @@ final class KeystoreTests: XCTestCase {
     }
 
     func testSettingsSupersede() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         expectEqual(try await ks.setting("policy"), nil)
         try await ks.setSetting("policy", to: "one")
@@ -235,7 +238,7 @@ final class KeystoreTests: XCTestCase {
     }
 
     func testHandlesFollowEachOthersAppendsAndRewrites() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let a = try await f.create()
         let b = try await f.open()
         try await a.insert(sampleEntry(label: "one"))
@@ -249,7 +252,7 @@ final class KeystoreTests: XCTestCase {
         let second = f.dir + "/second.key"
         try KeyFile.create(at: second)
         try await a.addUnlockMethod(name: "second", .keyFile(path: second))
-        let c = try await Keystore.open(at: f.path, unlock: .keyFile(path: second))
+        let c = try await f.open(.keyFile(path: second))
         try await a.changeProtection(to: .passphrase(secret("p"), profile: .interactive))
         expectEqual(try await c.list().map(\.label), ["three", "two"])
         try await c.verify()
@@ -262,7 +265,7 @@ final class KeystoreTests: XCTestCase {
     func testListingManyEntriesHoldsNoSecrets() async throws {
         // Each SecretBytes is a guarded mapping and a process has at most ~65,000 mappings: a
         // list that decoded every value would fail long before 100,000 entries.
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         for chunk in 0..<4 {
             try await ks.insert(contentsOf: (0..<1000).map { sampleEntry(label: "e\(chunk * 1000 + $0)") })

@@ -5,7 +5,7 @@ import XCTest
 /// Unlock methods, re-keying, identities and the label comparison form.
 final class KeystoreUnlockMethodTests: XCTestCase {
     func testMethodsAreAddedWithOneSecretAndRemovedWithARekey() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         try await ks.insert(sampleEntry(label: "before"))
         let second = f.dir + "/second.key"
@@ -14,20 +14,22 @@ final class KeystoreUnlockMethodTests: XCTestCase {
         try await ks.addUnlockMethod(name: "office", .passphrase(secret("office pass"), profile: .interactive))
         expectEqual(try await ks.unlockMethods().map(\.name), ["key-file", "laptop", "office"])
         expectEqual(try await ks.unlockMethods().map(\.kind), [.keyFile, .keyFile, .passphrase])
-        let viaPassphrase = try await Keystore.open(at: f.path, unlock: .passphrase(secret("office pass")))
+        let viaPassphrase = try await f.open(.passphrase(secret("office pass")))
         expectEqual(try await viaPassphrase.unlockedMethod().name, "office")
-        let oldFile = try f.bytes()
+        let oldFile = try await f.image()
         // Removing "laptop" re-keys without any other method's secret.
         try await viaPassphrase.removeUnlockMethod(name: "laptop")
         try await viaPassphrase.insert(sampleEntry(label: "after"))
-        await assertThrows(.wrongKeyFile) { try await Keystore.open(at: f.path, unlock: .keyFile(path: second)) }
+        await assertThrows(.wrongKeyFile) { try await f.open(.keyFile(path: second)) }
         expectEqual(try await f.open().list().map(\.label), ["after", "before"])
         expectEqual(try await ks.list().map(\.label), ["after", "before"])   // ks's own method stayed
-        // The old header (which still has "laptop") spliced onto the new file opens nothing.
+        // The old header (which still has "laptop") spliced onto the new file opens nothing
+        // (on PostgreSQL: PostgresKeystoreTests.testSplicedHeaderRowOpensNothing).
+        guard !f.isDatabase else { return }
         let new = try f.bytes()
         try f.write(Array(oldFile[0..<Layout(oldFile).headerLength]) + Array(new[Layout(new).headerLength...]))
         do {
-            let spliced = try await Keystore.open(at: f.path, unlock: .keyFile(path: second))
+            let spliced = try await f.open(.keyFile(path: second))
             let listed = try await spliced.list()
             XCTFail("the removed method read \(listed.map(\.label))")
         } catch {
@@ -35,19 +37,19 @@ final class KeystoreUnlockMethodTests: XCTestCase {
         }
         // An old copy of the whole file still opens with the removed method (SECURITY.md).
         try f.write(oldFile)
-        expectEqual(try await Keystore.open(at: f.path, unlock: .keyFile(path: second)).list().map(\.label), ["before"])
+        expectEqual(try await f.open(.keyFile(path: second)).list().map(\.label), ["before"])
     }
 
     func testChangeProtectionKeepsTheNameOfTheSameKindAndTheOthersWork() async throws {
-        let f = try KeystoreFixture()
-        let ks = try await Keystore.create(at: f.path, protection: .passphrase(secret("one"), profile: .interactive))
+        let f = try KeystoreFixture(onTestBackEnd: ())
+        let ks = try await f.create(.passphrase(secret("one"), profile: .interactive))
         try await ks.addUnlockMethod(name: "server", .keyFile(path: f.keyPath))
         try await ks.insert(sampleEntry())
         try await ks.changeProtection(to: .passphrase(secret("two"), profile: .interactive))
         expectEqual(try await ks.unlockMethods().map(\.name), ["passphrase", "server"])
-        await assertThrows(.wrongPassphrase(profiles: [.interactive])) { try await Keystore.open(at: f.path, unlock: .passphrase(secret("one"))) }
+        await assertThrows(.wrongPassphrase(profiles: [.interactive])) { try await f.open(.passphrase(secret("one"))) }
         expectEqual(try await f.open().list().count, 1)
-        expectEqual(try await Keystore.open(at: f.path, unlock: .passphrase(secret("two"))).list().count, 1)
+        expectEqual(try await f.open(.passphrase(secret("two"))).list().count, 1)
         // A key file replaces the passphrase: the default name of its kind, unless it is taken.
         await assertThrows(.unlockMethodExists(name: "server")) {
             try await ks.changeProtection(to: .keyFile(path: f.keyPath), name: "server")
@@ -59,7 +61,7 @@ final class KeystoreUnlockMethodTests: XCTestCase {
     }
 
     func testIdentitiesRotateRetireAndOpenByFingerprint() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         let first = try await ks.identity()
         let created = try await ks.identityCreated()
@@ -91,7 +93,7 @@ final class KeystoreUnlockMethodTests: XCTestCase {
     /// Issue 8 item 11: labels equal after NFKC and without default-ignorable code points are
     /// the same label; stored labels stay as written (NFC).
     func testLabelsEqualUnderTheComparisonFormClash() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         try await ks.insert(sampleEntry(label: "Acme BV"))
         for twin in ["Acme BV\u{200B}", "Ac\u{00AD}me BV", "\u{FF21}cme BV", "Acme\u{2060} BV", "Acme BV\u{FE0F}"] {
@@ -108,13 +110,14 @@ final class KeystoreUnlockMethodTests: XCTestCase {
     }
 
     func testImageIsAKeystoreFile() async throws {
-        let f = try KeystoreFixture()
+        let f = try KeystoreFixture(onTestBackEnd: ())
         let ks = try await f.create()
         try await ks.insert(sampleEntry())
         try await ks.remove("Acme BV")
         try await ks.insert(sampleEntry(label: "kept"))
         let image = try await ks.image()
-        XCTAssertLessThan(image.count, try f.bytes().count)
+        let stored = try await f.image().count
+        XCTAssertLessThan(image.count, stored)
         let copy = try await Keystore.open(storage: MemoryKeystoreStorage(image: image), unlock: .keyFile(path: f.keyPath))
         expectEqual(try await copy.list().map(\.label), ["kept"])
         try await copy.verify()

@@ -88,6 +88,9 @@ enum AuditEvent {
     case compacted(automatic: Bool)
     /// A copy of the whole keystore taken (`Keystore.image`): every secret in it.
     case backup
+    /// The whole keystore copied to another back end (`Keystore.copy(to:)`, `vault migrate`):
+    /// `location` is where the copy went (a file, or a postgres:// address, which holds no password).
+    case copied(to: String)
 
     /// The record's operation and fields.
     func record(number: UInt64, previous: [UInt8], time: String) -> AuditRecord {
@@ -135,6 +138,7 @@ enum AuditEvent {
         case .identityExported(let fingerprint): return r("identity-export", fingerprint: fingerprint.canonical, fields: ["secret_key"])
         case .compacted(let automatic): return r("compact", detail: automatic ? "automatic" : nil)
         case .backup: return r("backup")
+        case .copied(let location): return r("copy", detail: "to \(location)")
         }
     }
 }

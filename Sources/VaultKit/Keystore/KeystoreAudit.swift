@@ -109,6 +109,8 @@ extension Keystore {
     /// Whether `error` says the keystore cannot be written here (as opposed to a lock held, a
     /// damaged file, or the read's own refusal).
     static func cannotWrite(_ error: KeystoreError) -> Bool {
+        // A database that serves reads but stores nothing is the same case as a read-only file.
+        if case .serverReadOnly = error { return true }
         guard case .io(_, _, let code) = error else { return false }
         return [EACCES, EROFS, EPERM, ENOSPC, EDQUOT, EFBIG].contains(code)
     }

@@ -93,11 +93,19 @@ extension Keystore {
     @discardableResult
     public static func restore(backup fd: Int32, backupPath: String, unlock: KeystoreUnlock,
                                to path: String) async throws(KeystoreError) -> BackupSummary {
+        try await restore(backup: fd, backupPath: backupPath, unlock: unlock) { () throws(KeystoreError) in try FileKeystoreStorage(path: path) }
+    }
+
+    /// As `restore(backup:backupPath:unlock:to:)`, into the storage `storage` gives (another back
+    /// end: a PostgreSQL database, docs/KEYSTORE.md §13), asked for once the backup is checked.
+    /// - Throws: as `restore(backup:backupPath:unlock:to:)`, and the back end's errors.
+    @discardableResult
+    public static func restore(backup fd: Int32, backupPath: String, unlock: KeystoreUnlock,
+                               into storage: () throws(KeystoreError) -> any KeystoreStorage) async throws(KeystoreError) -> BackupSummary {
         let contents = try BackupStream.read({ (n) throws(KeystoreError) -> [UInt8] in try readSome(fd, n, backupPath) },
                                              path: backupPath, kek: { (h) throws(KeystoreError) -> SecretBytes in try BackupKeys.kek(unlock, for: h) })
         let parts = try imageParts(contents.image, path: backupPath)
-        let storage = try FileKeystoreStorage(path: path)
-        try await storage.create(header: parts.header, state: parts.state, frames: [parts.log])
+        try await storage().create(header: parts.header, state: parts.state, frames: [parts.log])
         return BackupSummary(contents)
     }
 

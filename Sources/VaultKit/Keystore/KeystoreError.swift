@@ -97,6 +97,18 @@ public enum KeystoreError: Error, Equatable, Sendable {
     case wrongBackupSecret(kind: String)
     /// The backup is protected by a `needed` ("passphrase" or "key file"), but a `offered` was given.
     case backupProtectedOtherwise(offered: String, needed: String)
+    /// The database server holding the keystore (`location`: its address, never a password)
+    /// could not be reached, or stopped answering within the time allowed; `detail` says which.
+    /// A change it did not confirm was either stored whole or not at all (a transaction).
+    case serverUnavailable(location: String, detail: String)
+    /// The database server would not store a change, which it reads fine: the database or
+    /// standby is read-only, this user may only read the keystore's schema, or the server's
+    /// disk is full (`detail` is its answer). Nothing was stored. A read of secrets, which must
+    /// write its audit record, then fails with `readNotLogged` as on a read-only file.
+    case serverReadOnly(location: String, detail: String)
+    /// The database server refused a request (authentication, TLS, permissions, or a statement):
+    /// `detail` is its answer, which never holds a secret vault sent (vault sends none in clear).
+    case serverRefused(location: String, detail: String)
     /// The libsodium layer failed (out of memory, or an unexpected failure).
     case sodium(SodiumError)
     /// A read of secrets was refused because its audit record could not be written (`cause`:

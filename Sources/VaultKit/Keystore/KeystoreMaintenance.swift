@@ -48,8 +48,8 @@ extension Keystore {
     }
 
     /// - Parameter audit: the event the new image records; nil only for an exact copy (`image`).
-    private func rewritten(_ s: any KeystoreStorageSession, header: KeystoreHeader, newKeys: MasterKeys?,
-                           audit: AuditEvent?) throws(KeystoreError) -> (parts: KeystoreImage.Parts, header: KeystoreHeader, keys: MasterKeys) {
+    func rewritten(_ s: any KeystoreStorageSession, header: KeystoreHeader, newKeys: MasterKeys?,
+                   audit: AuditEvent?) throws(KeystoreError) -> (parts: KeystoreImage.Parts, header: KeystoreHeader, keys: MasterKeys) {
         let v = current()
         // The tail's records are authenticated before they are copied into a snapshot.
         let live = try liveRecords(s, authenticateTail: newKeys == nil)

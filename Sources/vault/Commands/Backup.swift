@@ -163,26 +163,35 @@ struct Restore: VaultCommand {
     @OptionGroup var secret: BackupSecretOptions
 
     @Option(name: .customLong("keystore"), help: ArgumentHelp(
-        "The new keystore to create (else VAULT_KEYSTORE, else $XDG_DATA_HOME/vault/keystore.vault).", valueName: "path"))
+        "The new keystore to create: a file, or a postgres:// address (else VAULT_KEYSTORE, else $XDG_DATA_HOME/vault/keystore.vault).",
+        valueName: "path"))
     var keystore: String?
+
+    @Option(name: .customLong("db-password-file"), help: ArgumentHelp(
+        "For a postgres:// keystore: read the database password from the first line of this file (else PGPASSFILE).", valueName: "file"))
+    var dbPasswordFile: String?
 
     mutating func execute(_ context: Context) async throws {
         try secret.checkUsage()
         var options = KeystoreOptions()
         options.keystore = keystore
+        options.dbPasswordFile = dbPasswordFile
         let path = KeystoreAccess.path(options, context)
+        // A database address is checked (refused when it holds a password) before anything; the
+        // database itself refuses to restore over a keystore (create never replaces).
+        let database = KeystoreLocation.isDatabase(path) ? try KeystoreAccess.storage(path, options, context) : nil
         // Refused at once, before any passphrase: a keystore is never restored over anything.
         var st = stat()
-        if lstat(path, &st) == 0 {
+        if database == nil, lstat(path, &st) == 0 {
             throw CLIFailure.failed("cannot restore into \(Escape.quoted(path)): it exists already; nothing was written",
                                     hints: ["a restore makes a new keystore; give another path with --keystore, or move the old file away yourself if you are sure"])
         }
-        if context.value(option: keystore, variable: "VAULT_KEYSTORE") == nil {
+        if database == nil, context.value(option: keystore, variable: "VAULT_KEYSTORE") == nil {
             // The default location's folder is made on first use, private to the user.
             try? FileManager.default.createDirectory(atPath: Path.directory(of: path),
                                                      withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        try Init.requireFolder(of: path, for: "the keystore", option: "--keystore")
+        if database == nil { try Init.requireFolder(of: path, for: "the keystore", option: "--keystore") }
         let fd = file == "-" ? 0 : open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CLIFailure.failed("cannot read \(InputFile.display(file)): \(Errno.text())") }
         defer { if fd != 0 { close(fd) } }
@@ -199,14 +208,19 @@ struct Restore: VaultCommand {
             tries += 1
             let (unlock, typed) = try unlockSecret(kind, context)
             do {
-                let summary = try await Keystore.restore(backup: fd, backupPath: file, unlock: unlock, to: path)
+                let summary: BackupSummary
+                if let database {
+                    summary = try await Keystore.restore(backup: fd, backupPath: file, unlock: unlock) { () throws(KeystoreError) in database }
+                } else {
+                    summary = try await Keystore.restore(backup: fd, backupPath: file, unlock: unlock, to: path)
+                }
                 Console.hint("restored \(Escape.quoted(path)) from \(InputFile.display(file)): the keystore as it was at \(summary.made)")
                 Console.hint("it opens with the passphrases and key files it had then; check every record with: vault verify --keystore \(InputFile.shellQuoted(path))")
                 return
             } catch KeystoreError.wrongBackupSecret(let k) where typed && tries < 3 && lseek(fd, 0, SEEK_SET) == 0 {
                 context.terminal?.line("That \(k) does not open the backup; try again.")
             } catch {
-                if case KeystoreError.alreadyExists = error {
+                if database == nil, case KeystoreError.alreadyExists = error {
                     throw CLIFailure.failed("cannot restore into \(Escape.quoted(path)): it appeared meanwhile; nothing was written")
                 }
                 throw Messages.failure("cannot restore the keystore", error)

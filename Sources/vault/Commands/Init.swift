@@ -31,6 +31,10 @@ struct Init: VaultCommand {
         "Where to create it (else VAULT_KEYSTORE, else $XDG_DATA_HOME/vault/keystore.vault).", valueName: "path"))
     var keystore: String?
 
+    @Option(name: .customLong("db-password-file"), help: ArgumentHelp(
+        "For a postgres:// keystore: read the database password from the first line of this file (else PGPASSFILE).", valueName: "file"))
+    var dbPasswordFile: String?
+
     @Option(help: ArgumentHelp("Argon2id limits for the passphrase: interactive, moderate or sensitive (default moderate).", valueName: "profile"))
     var kdf: KDFProfile?
 
@@ -76,22 +80,27 @@ struct Init: VaultCommand {
         }
         var options = KeystoreOptions()
         options.keystore = keystore
+        options.dbPasswordFile = dbPasswordFile
         let path = KeystoreAccess.path(options, context)
-        if let keyFile = withKeyFile, OutputFile.sameFile(keyFile, path) {
+        // A database address is checked (and refused when it holds a password) before anything.
+        let database = KeystoreLocation.isDatabase(path) ? try KeystoreAccess.storage(path, options, context) : nil
+        if let keyFile = withKeyFile, database == nil, OutputFile.sameFile(keyFile, path) {
             // One would be written over the other: the key file must live apart from the keystore.
             throw CLIFailure.usage("--with-key-file \(Escape.quoted(keyFile)) is the keystore's own path",
                                    hints: ["write the key file elsewhere, apart from the keystore (another disk, a secrets manager)"])
         }
         // Refuse before asking anything: an existing keystore is never overwritten.
-        if FileManager.default.fileExists(atPath: path) { throw Messages.failure("cannot create the keystore", KeystoreError.alreadyExists(path: path)) }
-        if context.value(option: keystore, variable: "VAULT_KEYSTORE") == nil {
+        if database == nil, FileManager.default.fileExists(atPath: path) {
+            throw Messages.failure("cannot create the keystore", KeystoreError.alreadyExists(path: path))
+        }
+        if database == nil, context.value(option: keystore, variable: "VAULT_KEYSTORE") == nil {
             // The default location's folder is made on first use, private to the user.
             try? FileManager.default.createDirectory(atPath: Path.directory(of: path),
                                                      withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         // A missing folder is named at once, before a passphrase is asked twice for nothing
         // (and never as "no such file" with a hint to run the very command that failed).
-        try Self.requireFolder(of: path, for: "the keystore", option: "--keystore")
+        if database == nil { try Self.requireFolder(of: path, for: "the keystore", option: "--keystore") }
         if let keyFile = withKeyFile {
             try Self.requireFolder(of: keyFile, for: "the key file", option: "--with-key-file")
             var st = stat()
@@ -119,12 +128,13 @@ struct Init: VaultCommand {
         }
         let store: Keystore
         do {
-            store = try await Keystore.create(at: path, protection: protection, identity: identity)
+            let storage = try database ?? KeystoreLocation.storage(path, dbPasswordFile: nil, context)
+            store = try await Keystore.create(storage: storage, protection: protection, identity: identity)
         } catch {
             // Leave nothing behind: a key file for a keystore that does not exist is useless.
             if let createdKeyFile { unlink(createdKeyFile) }
             // Here a missing file can only be the folder: say so, not "create it with vault init".
-            if case .notFound(let folder) = error {
+            if database == nil, case KeystoreError.notFound(let folder)? = error as? KeystoreError {
                 throw CLIFailure.failed("cannot create the keystore \(Escape.quoted(path)): no such directory \(Escape.quoted(folder))",
                                         hints: ["make the folder first (mkdir -p), or choose another path with --keystore"])
             }

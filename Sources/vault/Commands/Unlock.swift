@@ -138,6 +138,7 @@ struct UnlockAdd: VaultCommand {
         options.keystore = keystore
         options.keyFile = unlockKeyFile
         options.passphraseFile = passphraseFile
+        options.dbPasswordFile = nil   // a database's password comes from PGPASSFILE here
         let path = KeystoreAccess.path(options, context)
         let unlockKey = context.value(option: unlockKeyFile, variable: "VAULT_KEY_FILE")
         // Refuse what cannot work before asking anything.

@@ -6,8 +6,12 @@ import VaultKit
 /// and "Keystore location").
 struct KeystoreOptions: ParsableArguments {
     @Option(name: .customLong("keystore"), help: ArgumentHelp(
-        "The keystore file (else VAULT_KEYSTORE, else $XDG_DATA_HOME/vault/keystore.vault).", valueName: "path"))
+        "The keystore file, or a postgres:// address (else VAULT_KEYSTORE, else $XDG_DATA_HOME/vault/keystore.vault).", valueName: "path"))
     var keystore: String?
+
+    @Option(name: .customLong("db-password-file"), help: ArgumentHelp(
+        "For a postgres:// keystore: read the database password from the first line of this file (else PGPASSFILE).", valueName: "file"))
+    var dbPasswordFile: String?
 
     @Option(name: .customLong("key-file"), help: ArgumentHelp(
         "Unlock with this 32-byte key file (else VAULT_KEY_FILE).", valueName: "file"))
@@ -53,6 +57,12 @@ enum KeystoreAccess {
         }
         if let file = context.value(option: options.passphraseFile, variable: "VAULT_PASSPHRASE_FILE") {
             files.append(ReadFile(path: file, role: "the passphrase file"))
+        }
+        // Read only for a database: a command that fills KeystoreOptions itself (unlock) sets
+        // dbPasswordFile only then, and an option never set cannot be read.
+        if KeystoreLocation.isDatabase(keystore), let file = options.dbPasswordFile { files.append(ReadFile(path: file, role: "the database password file")) }
+        if KeystoreLocation.isDatabase(keystore), let file = context.environment["PGPASSFILE"], !file.isEmpty {
+            files.append(ReadFile(path: file, role: "the database password file"))
         }
         return files
     }
@@ -149,10 +159,16 @@ enum KeystoreAccess {
     /// - Throws: `CLIFailure` worded from the keystore's error.
     static func open(_ options: KeystoreOptions, _ context: Context) async throws -> (keystore: Keystore, path: String) {
         let path = path(options, context)
+        // A database address is checked before anything is asked or printed with it: one that
+        // holds a password is refused without being shown (not even in the passphrase prompt).
+        var storage = KeystoreLocation.isDatabase(path) ? try storage(path, options, context) : nil
         let unlock = try unlock(options, context, keystorePath: path)
         let store: Keystore
         do {
-            store = try await openRetrying(path, unlock, options, context)
+            if storage == nil { storage = try KeystoreLocation.storage(path, dbPasswordFile: nil, context) }
+            store = try await openRetrying(storage!, path, unlock, options, context)
+        } catch let failure as CLIFailure {
+            throw failure
         } catch KeystoreError.notFound(let missing) where unlock.keyFilePath == missing {
             // The keystore is there; what is missing is the key file it was offered.
             throw CLIFailure.failed("cannot open the keystore \(Escape.quoted(path)): no key file \(Escape.quoted(missing))",
@@ -193,11 +209,20 @@ enum KeystoreAccess {
         return (store, path)
     }
 
+    /// The storage at the database address `location`, its failure worded as one to open the keystore.
+    static func storage(_ location: String, _ options: KeystoreOptions, _ context: Context) throws -> any KeystoreStorage {
+        do { return try KeystoreLocation.storage(location, dbPasswordFile: options.dbPasswordFile, context) } catch let f as CLIFailure {
+            throw f
+        } catch {
+            throw Messages.failure("cannot open the keystore \(Escape.quoted(location))", error)
+        }
+    }
+
     /// `Keystore.open`, but a passphrase typed at the terminal is asked again when it is wrong,
     /// as sudo does, three tries in all: running the whole command again for a typo helps no one.
     /// - Throws: the keystore's errors (the last try's), terminal errors.
-    private static func openRetrying(_ path: String, _ first: KeystoreUnlock, _ options: KeystoreOptions,
-                                     _ context: Context) async throws -> Keystore {
+    private static func openRetrying(_ storage: any KeystoreStorage, _ path: String, _ first: KeystoreUnlock,
+                                     _ options: KeystoreOptions, _ context: Context) async throws -> Keystore {
         let typed = context.value(option: options.keyFile, variable: "VAULT_KEY_FILE") == nil
             && context.value(option: options.passphraseFile, variable: "VAULT_PASSPHRASE_FILE") == nil
         var unlock = first
@@ -205,7 +230,7 @@ enum KeystoreAccess {
         while true {
             attempt += 1
             let result: Result<Keystore, KeystoreError>
-            do { result = .success(try await Keystore.open(at: path, unlock: unlock)) } catch { result = .failure(error) }
+            do { result = .success(try await Keystore.open(storage: storage, unlock: unlock)) } catch { result = .failure(error) }
             switch result {
             case .success(let store): return store
             case .failure(let error):

@@ -104,9 +104,15 @@ extension Messages {
         case .invalidKeyFile(let path, let size):
             Explanation(text: "the key file \(Escape.quoted(path)) is \(size) bytes, not \(KeyFile.byteCount)",
                         hints: ["a key file is exactly 32 random bytes, as `vault init --with-key-file` writes it"])
+        case .alreadyExists(let path) where KeystoreLocation.isDatabase(path):
+            Explanation(text: "the database at \(Escape.quoted(path)) holds a keystore already; it is never replaced",
+                        hints: ["choose another database or ?schema=, or drop the old schema yourself if you are sure"])
         case .alreadyExists(let path):
             Explanation(text: "\(Escape.quoted(path)) already exists; it is never overwritten",
                         hints: ["choose another path with --keystore, or remove the old file yourself if you are sure"])
+        case .notFound(let path) where KeystoreLocation.isDatabase(path):
+            Explanation(text: "no keystore in the database at \(Escape.quoted(path)) (its schema has no vault tables)",
+                        hints: ["create one with `vault init --keystore ADDRESS`, or move one there with `vault migrate`; check the database and ?schema="])
         case .notFound(let path):
             Explanation(text: "no such file: \(Escape.quoted(path))",
                         hints: ["create a keystore with `vault init`, or point --keystore / VAULT_KEYSTORE at yours"])
@@ -134,11 +140,24 @@ extension Messages {
             Explanation(text: "the token lease of \(Escape.quoted(label)) expired before the new state was stored",
                         hints: ["this process took longer than its lease and another took the lease over; what it received was not stored: "
                                 + "run the command again (if Exact then refuses the stored refresh token, connect the entry again with vault connect)"])
+        case .serverUnavailable(let location, let detail):
+            Explanation(text: "cannot reach the keystore's database \(Escape.quoted(location)): \(Escape.forTerminal(detail))",
+                        hints: ["check that the server runs and that this host reaches it; nothing was changed that was not reported stored"])
+        case .serverReadOnly(let location, let detail):
+            Explanation(text: "the keystore's database \(Escape.quoted(location)) will not store changes: \(Escape.forTerminal(detail))",
+                        hints: ["connect to the primary server as a user that may write the keystore's schema (INSERT, UPDATE, DELETE); nothing was stored"])
+        case .serverRefused(let location, let detail):
+            Explanation(text: "the keystore's database \(Escape.quoted(location)) refused the request: \(Escape.forTerminal(detail))",
+                        hints: detail.contains("SQLSTATE 28") || detail.contains("authentication") || detail.contains("TLS")
+                            ? ["check the user, the password (PGPASSFILE or --db-password-file), sslmode, sslrootcert and the server's pg_hba.conf"]
+                            : [])
         case .sodium(let s):
             sodium(s)
         case .readNotLogged(let cause):
             Explanation(text: "the read cannot be recorded in the keystore's audit log, so it is refused (\(keystore(cause).text))",
-                        hints: ["every read of secrets is logged in the keystore: make the keystore and its folder writable for this user; "
+                        hints: ["every read of secrets is logged in the keystore: "
+                                + (isDatabase(cause) ? "let this database user write the keystore's schema, on the primary server; "
+                                                     : "make the keystore and its folder writable for this user; ")
                                 + "if it must stay read-only, allow unlogged reads first (vault settings unlogged-reads on): such reads then leave no record"])
         case .noSuchEntryVersion(let label, let version, let count):
             Explanation(text: "entry \(Escape.quoted(label)) has \(count == 1 ? "one version" : "\(count) versions"); it has no entry version \(version)",
@@ -222,6 +241,14 @@ extension Messages {
                     + "the folder \(Escape.quoted(dir)) must be writable by this user; the keystore was not changed"]
         default:
             return []
+        }
+    }
+
+    /// Whether `e` is about a keystore in a database rather than a file.
+    private static func isDatabase(_ e: KeystoreError) -> Bool {
+        switch e {
+        case .serverReadOnly, .serverRefused, .serverUnavailable: true
+        default: false
         }
     }
 
