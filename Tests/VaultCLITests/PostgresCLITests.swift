@@ -32,6 +32,63 @@ final class PostgresCLITests: CLITestCase {
         XCTAssertNotEqual(env.status, 0)
     }
 
+    /// The release's layout: `vault` without the trait, `vault-postgres` (the same vault with
+    /// it) beside it. A postgres:// address hands the command to the helper; a helper that is a
+    /// copy of or a link to vault itself (a wrong install) never makes it run itself for ever:
+    /// the command ends with the build's refusal (`timeout` turns a loop into status 124).
+    func testADatabaseCommandNeverHandsItselfToItself() throws {
+        #if PostgreSQL
+        throw XCTSkip("a build with the trait runs database commands itself")
+        #else
+        try write("k.key", String(repeating: "x", count: 32))
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let vault = bin.appendingPathComponent("vault").path, helper = bin.appendingPathComponent("vault-postgres").path
+        try FileManager.default.copyItem(atPath: CLI.binary, toPath: vault)
+        for install in ["copy", "link"] {
+            try? FileManager.default.removeItem(atPath: helper)
+            if install == "copy" { try FileManager.default.copyItem(atPath: CLI.binary, toPath: helper) }
+            else { try FileManager.default.createSymbolicLink(atPath: helper, withDestinationPath: "vault") }
+            for address in [["--keystore", "postgres://vault@127.0.0.1:1/keys"], ["--keystore=postgresql://vault@127.0.0.1:1/keys"]] {
+                let r = try CLI.runProgram(["/usr/bin/timeout", "20", vault, "list"] + address + ["--key-file", "k.key"], in: dir)
+                XCTAssertEqual(r.status, 1, "\(install): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains("built without PostgreSQL support"), r.stderr)
+            }
+        }
+        #endif
+    }
+
+    /// The same layout with the real helper (scripts/postgres/run names a vault built without
+    /// the trait in VAULT_TEST_PLAIN_VAULT; this test binary's vault has it): every command
+    /// given a postgres:// address, through the argument or VAULT_KEYSTORE, runs in
+    /// vault-postgres against the server, and a file keystore stays with vault.
+    func testVaultWithoutTheTraitRunsDatabaseCommandsThroughVaultPostgres() throws {
+        #if PostgreSQL
+        let env = ProcessInfo.processInfo.environment
+        guard let server = env["VAULT_TEST_POSTGRES"], let plain = env["VAULT_TEST_PLAIN_VAULT"] else {
+            throw XCTSkip("needs VAULT_TEST_POSTGRES and VAULT_TEST_PLAIN_VAULT (scripts/postgres/run)")
+        }
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let vault = bin.appendingPathComponent("vault").path
+        try FileManager.default.copyItem(atPath: plain, toPath: vault)
+        let db = server + (server.contains("?") ? "&" : "?") + "schema=helper_" + UUID().uuidString.prefix(8).lowercased()
+        let refused = try CLI.runProgram([vault, "init", "--keystore", db, "--with-key-file", "ks.key"], in: dir)
+        XCTAssertEqual(refused.status, 1, "no helper yet: \(refused.stderr)")
+        XCTAssertTrue(refused.stderr.contains("built without PostgreSQL support"), refused.stderr)
+        try FileManager.default.copyItem(atPath: CLI.binary, toPath: bin.appendingPathComponent("vault-postgres").path)
+        let made = try CLI.runProgram([vault, "init", "--keystore", db, "--with-key-file", "ks.key"], in: dir)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let listed = try CLI.runProgram(["/usr/bin/env", "VAULT_KEYSTORE=" + db, vault, "list", "--key-file", "ks.key"], in: dir)
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        let file = try CLI.runProgram([vault, "init", "--keystore", "file.vault", "--with-key-file", "file.key"], in: dir)
+        XCTAssertEqual(file.status, 0, file.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("file.vault")))
+        #else
+        throw XCTSkip("the helper is a build with the PostgreSQL trait (scripts/postgres/run)")
+        #endif
+    }
+
     #if PostgreSQL
     func testPasswordFilesOthersMayReadAreRefused() throws {
         try write("k.key", String(repeating: "x", count: 32))

@@ -7,14 +7,8 @@ import VaultKit
 /// helper alone links the HTTP client, so no other command pays for loading it
 /// (docs/PERFORMANCE.md). Secrets cross only the two pipes, never argv or the environment.
 struct HTTPHelperTransport: ExactTransport {
-    /// The helper's path: `vault-http` in the directory of the running binary (symlinks
-    /// resolved), so it is always the helper installed with this very vault.
-    static func helperPath() -> String? {
-        guard let exe = realpath("/proc/self/exe", nil) else { return nil }
-        defer { free(exe) }
-        let path = Path.directory(of: String(cString: exe)) + "/vault-http"
-        return access(path, X_OK) == 0 ? path : nil
-    }
+    /// The helper's path: `vault-http` beside the running binary.
+    static func helperPath() -> String? { Path.besideThisProgram("vault-http") }
 
     func post(_ request: ExactHTTPRequest) async throws(ExactTransportError) -> ExactHTTPAnswer {
         guard let helper = Self.helperPath() else { throw .unavailable(detail: "vault-http is not installed beside vault") }

@@ -37,7 +37,7 @@ enum KeystoreLocation {
         #else
         // The address is not repeated: it may hold a password.
         throw CLIFailure.failed("this vault was built without PostgreSQL support, so it cannot use a postgres:// keystore address",
-                                hints: ["use the release build (scripts/release), or build with: swift build -c release --traits PostgreSQL"])
+                                hints: ["install vault's release, whose vault-postgres beside vault runs such commands, or build with: swift build -c release --traits PostgreSQL"])
         #endif
     }
 

@@ -28,6 +28,9 @@ enum Runner {
             Console.out(Vault.versionText + "\n")
             exit(ExitStatus.ok.rawValue)
         }
+        // A postgres:// keystore in a build without the PostgreSQL trait: the release's
+        // vault-postgres runs the command instead, before anything is read or parsed.
+        DatabaseHelper.replaceProcessIfNeeded(args)
         // argument-parser keeps the last value of an option given twice: `--to good --to evil`
         // sealed to the second, `--expect A --expect B` checked only B. Neither first nor last
         // is right; the caller gives each option once.

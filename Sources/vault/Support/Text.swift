@@ -1,3 +1,5 @@
+import Glibc
+
 /// The few string and path operations the CLI needs, without Foundation: linking Foundation
 /// (CoreFoundation and ICU) cost every vault process several milliseconds of start-up, more than
 /// all its own work for most commands (docs/PERFORMANCE.md, "Start-up").
@@ -12,6 +14,15 @@ enum Text {
 
 /// Paths as plain strings (POSIX rules, no file system access).
 enum Path {
+    /// The helper program `name` in the directory of the running binary (symlinks resolved), so
+    /// it is always the one installed with this very vault; nil when there is none to run.
+    static func besideThisProgram(_ name: String) -> String? {
+        guard let exe = realpath("/proc/self/exe", nil) else { return nil }
+        defer { free(exe) }
+        let path = directory(of: String(cString: exe)) + "/" + name
+        return access(path, X_OK) == 0 ? path : nil
+    }
+
     /// The folder a path names its last component in: `a/b` → `a`, `/b` → `/`, `b` → `.`.
     static func directory(of path: String) -> String {
         var p = Substring(path)
