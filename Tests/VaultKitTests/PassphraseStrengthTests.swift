@@ -26,6 +26,22 @@ final class PassphraseStrengthTests: XCTestCase {
         XCTAssertEqual(estimate("").score, 0)
     }
 
+    /// Brute-force counting alone rated these at 10^8 guesses or more, and they passed: they are
+    /// the first an attacker tries (`CommonWords`), with capitals, substitutions and a year.
+    func testCommonPasswordsAreWeakWhateverTheirCapitalsAndSubstitutions() {
+        for p in ["password", "Password", "P@ssw0rd!", "Summer2024", "Welkom01", "letmein123", "hunter2",
+                  "Exact2026!", "wachtwoord", "Amsterdam1", "l3tm31n!"] {
+            let e = estimate(p)
+            XCTAssertTrue(e.isWeak, "\(p): \(e)")
+            XCTAssertTrue(e.weaknesses.contains(.common), "\(p): \(e.weaknesses)")
+        }
+        // A capital or a substitution is a variation an attacker tries too, not free strength.
+        XCTAssertLessThan(estimate("P@ssw0rd").log10Guesses, 2)
+        XCTAssertLessThanOrEqual(estimate("password").log10Guesses, estimate("P@ssw0rd").log10Guesses)
+        // Several common words, unrelated and long enough, are still a strong passphrase.
+        XCTAssertFalse(estimate("summer coffee banana friday").isWeak)
+    }
+
     func testVariedOrLongPassphrasesAreNotWeak() {
         for p in ["correct horse battery staple", "a passphrase for the matrix", "kT9#xQ2!mZ", "tr0ub4dor and three",
                   "new correct horse battery staple", "Wh00kS3cretX-plus", "gëheim wachtwoord van Jan", "0r4nge-K4t-B1ke"] {

@@ -28,6 +28,7 @@ struct MatchFinder {
         out += sequences()
         out += keyboard(Keyboard.qwerty) + keyboard(Keyboard.keypad)
         out += dates()
+        out += commonWords()
         return out
     }
 

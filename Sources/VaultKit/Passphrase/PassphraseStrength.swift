@@ -8,9 +8,10 @@ import Darwin
 /// manner of Dropbox's zxcvbn: the passphrase is covered by the cheapest sequence of patterns —
 /// repeats, sequences, keyboard paths, dates and years, and otherwise brute force at 10 guesses
 /// per character — and the guesses of the patterns are multiplied, with a penalty for using
-/// many of them. Without a dictionary, common words and names are not recognised: the estimate
-/// is an upper bound that catches the trivially weak (short, repeated, sequential, keyboard or
-/// date passphrases), not a proof of strength.
+/// many of them. Only a short list of the most common passwords and words is known
+/// (`CommonWords`), no dictionary: the estimate is an upper bound that catches the trivially
+/// weak (short, repeated, sequential, keyboard, date or common-word passphrases), not a proof
+/// of strength.
 ///
 /// Pure: no I/O, no libsodium (Foundation only for log10); it reads the bytes in place (pass a `SecretBytes`' buffer) and
 /// keeps no copy of them, only positions and numbers. Used by `vault init` and `vault passwd`,
@@ -28,6 +29,9 @@ public struct PassphraseStrength: Sendable, Equatable {
         case keyboard
         /// A date or a year (`1987`, `14-05-1987`, `19870514`).
         case date
+        /// One of the passwords or words attackers try first (`password`, `Summer`, `welkom`),
+        /// also with capitals or substitutions (`P@ssw0rd`).
+        case common
     }
 
     /// log10 of the estimated number of guesses.

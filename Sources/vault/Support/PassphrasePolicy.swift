@@ -21,6 +21,7 @@ enum PassphrasePolicy {
             case .sequence: "it holds a sequence (like abcd or 1357)"
             case .keyboard: "it follows neighbouring keys (like qwerty or 7896)"
             case .date: "it holds a date or a year"
+            case .common: "it holds a password or word attackers try first (like password or summer)"
             }
         }
         let guesses = "about 10^\(Int(e.log10Guesses.rounded(.down))) guesses; at least 10^8 are needed"
