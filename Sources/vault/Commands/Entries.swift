@@ -155,8 +155,10 @@ enum Table {
     static func render(_ cells: [[String]], separator: String = "  ", header: Bool = true) -> String {
         let rows = cells.map { $0.map(Escape.forTerminal) }
         let widths = (0..<(rows.map(\.count).max() ?? 0)).map { c in rows.map { $0.count > c ? $0[c].count : 0 }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { c, cell in
+        return rows.map { full in
+            // Empty cells at the end of a row are left out, so no line ends in padding.
+            let row = full.prefix(through: full.lastIndex { !$0.isEmpty } ?? 0)
+            return row.enumerated().map { c, cell in
                 c == row.count - 1 ? cell : cell + (c == 0 && !header ? separator : "")
                     + String(repeating: " ", count: widths[c] - cell.count) + (c == 0 && !header ? "" : separator)
             }.joined()

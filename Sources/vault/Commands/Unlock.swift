@@ -52,8 +52,7 @@ struct UnlockList: VaultCommand {
         }
         let rows = [["NAME", "KIND", "KDF", "ADDED", ""]]
             + methods.map { [$0.name, $0.kind.rawValue, $0.profile?.rawValue ?? "-", $0.created, $0.name == used.name ? "(unlocked with)" : ""] }
-        Console.out(Table.render(rows).split(separator: "\n").map { line in String(line.reversed().drop(while: { $0 == " " }).reversed()) }
-            .joined(separator: "\n") + "\n")
+        Console.out(Table.render(rows))
     }
 }
 
@@ -102,7 +101,7 @@ struct UnlockAdd: VaultCommand {
     var name: String?
 
     @Option(name: .customLong("keystore"), help: ArgumentHelp(
-        "The keystore file (else VAULT_KEYSTORE, else $XDG_DATA_HOME/vault/keystore.vault).", valueName: "path"))
+        "The keystore file, or a postgres:// address whose password is in PGPASSFILE (else VAULT_KEYSTORE, else $XDG_DATA_HOME/vault/keystore.vault).", valueName: "path"))
     var keystore: String?
 
     @Option(name: .customLong("unlock-key-file"), help: ArgumentHelp(
